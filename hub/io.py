@@ -96,7 +96,10 @@ def _open_checked(source: Source, max_pixels: int) -> Image.Image:
     except ImageLoadError:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise ImageLoadError(f"{what}: refused as a decompression bomb ({exc})") from None
+        raise ImageLoadError(
+            f"{what}: refused, the image declares more pixels than the limit of "
+            f"{max_pixels / 1e6:.1f} megapixels (a decompression bomb?)"
+        ) from None
     except UnidentifiedImageError:
         raise ImageLoadError(f"{what}: not an image file (or a format that is not accepted)") from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:

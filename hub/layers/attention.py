@@ -17,15 +17,16 @@ class FusingSpatialAttention(nn.Module):
 
     Phi_f is the one-channel 'deep map' of a gradual feature extractor (F -> F1 -> F2 ->
     Phi_f, shrinking channels); the two channel poolings are CBAM's. The paper leaves the
-    squashing of W_s unstated; a sigmoid keeps the weights in (0, 1) as in CBAM.
+    squashing of W_s and the extractor's activations unstated: ELU inside the extractor
+    (no dead units in its thin layers), a sigmoid on W_s to keep weights in (0, 1) as in CBAM.
     """
 
     def __init__(self, channels: int):
         super().__init__()
         c1, c2 = max(channels // 2, 1), max(channels // 4, 1)
         self.deep = nn.Sequential(
-            nn.Conv2d(channels, c1, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(channels, c1, 3, padding=1), nn.ELU(),
+            nn.Conv2d(c1, c2, 3, padding=1), nn.ELU(),
             nn.Conv2d(c2, 1, 3, padding=1),
         )
         self.fuse = nn.Conv2d(3, 1, 3, padding=1)
@@ -69,7 +70,8 @@ class AugmentedChannelAttention(nn.Module):
 class MaskedNonLocal(nn.Module):
     """Self-attention whose keys/values sit on a grid of at most `grid` x `grid` cells and
     exclude hole cells (when any known cell exists); output added with a learned gain
-    that starts at zero, so the block starts as the identity."""
+    that starts small (0.1), so the block starts close to the identity while every
+    projection still receives a gradient from the first step."""
 
     def __init__(self, channels: int, grid: int, reduction: int = 8):
         super().__init__()
@@ -78,7 +80,7 @@ class MaskedNonLocal(nn.Module):
         self.q = nn.Conv2d(channels, inner, 1)
         self.k = nn.Conv2d(channels, inner, 1)
         self.v = nn.Conv2d(channels, channels, 1)
-        self.gamma = nn.Parameter(torch.zeros(1))
+        self.gamma = nn.Parameter(torch.full((1,), 0.1))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         B, C, H, W = x.shape

@@ -6,8 +6,8 @@ Hole (foreground) features are rebuilt from known (background) feature patches:
    foreground position with every background patch (one batched matmul);
 2. attend: softmax over background patches with scale lambda (10); patches that touch
    the hole are excluded, so holes attend only to valid context;
-3. propagate: the score map is smoothed along its diagonal with an identity kernel of
-   size fuse_k, left-right then top-down, so neighbours agree on coherent shifts;
+3. propagate: scores are summed along the diagonal (fg and bg moved together) over
+   fuse_k neighbours, left-right then top-down, so neighbours agree on coherent shifts;
 4. reconstruct: the attention weights paste 2*rate x 2*rate raw patches of the
    full-resolution map (a transposed convolution, written as matmul + fold).
 No Python loop runs over positions or batch items.
@@ -21,24 +21,38 @@ import torch
 import torch.nn.functional as F
 
 
+def _diagonal_sum(s: torch.Tensor, dim_f: int, dim_b: int, k: int) -> torch.Tensor:
+    """out[.., a, .., b, ..] = sum_{i=-r..r} s[.., a+i, .., b+i, ..] (zero outside), r = k // 2."""
+    r = k // 2
+    pad = [0, 0] * s.dim()
+    for d in (dim_f, dim_b):
+        pad[2 * (s.dim() - 1 - d)] = r
+        pad[2 * (s.dim() - 1 - d) + 1] = r
+    p = F.pad(s, pad)
+    out = torch.zeros_like(s)
+    nf, nb = s.shape[dim_f], s.shape[dim_b]
+    for i in range(-r, r + 1):
+        out = out + p.narrow(dim_f, r + i, nf).narrow(dim_b, r + i, nb)
+    return out
+
+
 def propagate(scores: torch.Tensor, fg_hw: Tuple[int, int], bg_hw: Tuple[int, int], fuse_k: int) -> torch.Tensor:
     """Attention propagation on scores (B, P, L), P = fg positions, L = bg patches (row-major).
 
-    s'(x,y,x',y') = sum_i s(x+i, y, x'+i, y') (left-right), then the same top-down:
-    a 2-D convolution with an identity kernel over the (P, L) score image, once in
-    row-major order and once with both maps transposed.
+    s'(x,y,x',y') = sum_i s(x+i, y, x'+i, y') (left-right), then
+    s^(x,y,x',y') = sum_j s'(x, y+j, x', y'+j) (top-down), with i, j in [-k//2, k//2]
+    and zero beyond the map. (Yu et al.'s code convolves the flattened score image with an
+    identity kernel, which also sums across row ends; this follows the formula exactly.)
     """
     if fuse_k <= 1:
         return scores
     B, P, L = scores.shape
     hf, wf = fg_hw
     hb, wb = bg_hw
-    eye = torch.eye(fuse_k, dtype=scores.dtype, device=scores.device)[None, None]
-    pad = fuse_k // 2
-    s = F.conv2d(scores.reshape(B, 1, P, L), eye, padding=pad)
-    s = s.reshape(B, hf, wf, hb, wb).permute(0, 2, 1, 4, 3).reshape(B, 1, P, L)
-    s = F.conv2d(s, eye, padding=pad)
-    return s.reshape(B, wf, hf, wb, hb).permute(0, 2, 1, 4, 3).reshape(B, P, L)
+    s = scores.reshape(B, hf, wf, hb, wb)
+    s = _diagonal_sum(s, 2, 4, fuse_k)  # left-right: x and x' together
+    s = _diagonal_sum(s, 1, 3, fuse_k)  # top-down: y and y' together
+    return s.reshape(B, P, L)
 
 
 def contextual_attention(

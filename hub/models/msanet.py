@@ -120,7 +120,7 @@ def msanet_base(**kw) -> MSANet:
     return MSANet(**kw)
 
 
-@register_model(ModelConfig(name="msanet.tiny", arch=dict(width=4, msau_widths=(8, 8), scale_width=4, restore_widths=(8, 4, 4)),
+@register_model(ModelConfig(name="msanet.tiny", arch=dict(width=8, msau_widths=(16, 16), scale_width=8, restore_widths=(16, 8, 8)),
                             native_size=32, test_only=True, **_BASE))
 def msanet_tiny(**kw) -> MSANet:
     return MSANet(**kw)

@@ -1,0 +1,1 @@
+"""Benchmark: fixed seeded masks binned by hole ratio, per-image results store, leaderboard CSVs."""

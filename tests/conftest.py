@@ -1,0 +1,55 @@
+"""Shared fixtures: small synthetic photos and masks made on the fly (no data files needed)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import torch  # noqa: E402
+
+torch.set_num_threads(2)
+
+
+def synthetic_photo(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """A smooth colourful image with some edges (uint8 RGB)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    img = np.stack([
+        127 + 100 * np.sin(xx / max(w, 1) * 6.0 + rng.uniform(0, 3)),
+        127 + 100 * np.cos(yy / max(h, 1) * 5.0 + rng.uniform(0, 3)),
+        127 + 60 * np.sin((xx + yy) / max(h + w, 1) * 9.0),
+    ], axis=-1)
+    img[h // 3 : h // 2, :] += 40
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def photo() -> np.ndarray:
+    return synthetic_photo(96, 128)
+
+
+@pytest.fixture
+def photo_file(tmp_path, photo) -> Path:
+    from PIL import Image
+
+    p = tmp_path / "photo.png"
+    Image.fromarray(photo).save(p)
+    return p
+
+
+@pytest.fixture
+def mask_file(tmp_path, photo) -> Path:
+    from PIL import Image
+
+    m = np.zeros(photo.shape[:2], dtype=np.uint8)
+    m[30:60, 40:90] = 255
+    p = tmp_path / "mask.png"
+    Image.fromarray(m).save(p)
+    return p
