@@ -230,7 +230,8 @@ def results_zip(results: Sequence[ModelResult], directory: str) -> str:
 
 # -- leaderboard ------------------------------------------------------------------------------
 
-BIN_ORDER = list(M.BIN_LABELS) + ["fixed"]
+FIXED = "fixed"
+BIN_ORDER = list(M.BIN_LABELS) + [FIXED]
 METRIC_LABELS = {"l1": "L1 (%) ↓", "l1_hole": "L1 hole (%) ↓", "psnr": "PSNR (dB) ↑", "ssim": "SSIM ↑", "mse": "MSE ↓", "tv": "TV", "lpips": "LPIPS ↓"}
 
 
@@ -302,12 +303,15 @@ def leaderboard_figure(df, metric: str, mask_kind: str, reported=None, dataset: 
         g = g.set_index("bin").reindex([b for b in BIN_ORDER if b in set(g["bin"])])
         fig.add_trace(go.Scatter(x=list(g.index), y=list(g[col]), mode="lines+markers", name=model))
     if reported is not None and not reported.empty:
-        r = reported[(reported["metric"] == metric) & (reported["mask"].isin(BIN_ORDER))]
+        wanted = {"irregular": {b: b for b in M.BIN_LABELS}, "freeform": {b: b for b in M.BIN_LABELS},
+                  "square25": {"fixed": FIXED}, "center": {"center": FIXED}}.get(mask_kind, {})
+        r = reported[(reported["metric"] == metric) & (reported["mask"].isin(list(wanted)))]
         if dataset:
-            want = {"faces": "celeba", "scenes": "places2", "streetview": "paris"}.get(dataset, dataset)
-            r = r[r["dataset"].str.lower().str.contains(want)]
+            key = {"faces": "celeba", "scenes": "places2", "streetview": "paris"}.get(dataset, dataset)
+            r = r[r["dataset"].str.lower().str.contains(key)]
         for (model, ds, src), g in r.groupby(["model", "dataset", "source"]):
-            g = g.set_index("mask").reindex([b for b in BIN_ORDER if b in set(g["mask"])])
+            g = g.assign(x=g["mask"].map(wanted)).set_index("x")
+            g = g.reindex([b for b in BIN_ORDER if b in set(g.index)])
             fig.add_trace(go.Scatter(x=list(g.index), y=list(g["value"]), mode="lines+markers", line=dict(dash="dot"),
                                      name=f"{model} ({ds}, reported in {src})", opacity=0.6))
     fig.update_layout(xaxis_title="hole ratio bin", yaxis_title=METRIC_LABELS.get(metric, metric), legend_title="model",

@@ -104,7 +104,7 @@ def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
         return float("nan")
     mu_a, mu_b = feats_a.mean(0), feats_b.mean(0)
     s_a, s_b = np.cov(feats_a, rowvar=False), np.cov(feats_b, rowvar=False)
-    covmean, _ = linalg.sqrtm(s_a @ s_b, disp=False)
+    covmean = linalg.sqrtm(s_a @ s_b)
     if not np.isfinite(covmean).all():
         eps = np.eye(s_a.shape[0]) * 1e-6
         covmean = linalg.sqrtm((s_a + eps) @ (s_b + eps))

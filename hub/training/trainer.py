@@ -21,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from .. import ops
-from ..checkpoint import CHECKPOINT_DIR, load_weights, save_weights
+from ..checkpoint import load_weights, save_weights
 from ..metrics import pixel_metrics
 from ..registry import get_entry
 from . import losses as L
@@ -50,7 +50,7 @@ class TrainConfig:
     log_every: int = 25
     checkpoint_minutes: float = 5.0
     runs_dir: str = "runs"
-    export_dir: str = str(CHECKPOINT_DIR)
+    export_dir: str = ""                 # default: the run folder; publish to checkpoints/ once it passes the bar
     init: str = ""                       # warm start weights (safetensors) when no run state
     half_export: bool = True
     device: str = "auto"
@@ -292,7 +292,7 @@ class Trainer:
     # -- export -----------------------------------------------------------------------------
     def export(self, metrics: Dict[str, float]) -> Path:
         cfg = self.cfg
-        path = Path(cfg.export_dir) / f"{cfg.name}.safetensors"
+        path = Path(cfg.export_dir or self.run_dir) / f"{cfg.name}.safetensors"
         card = {
             "name": cfg.name,
             "family": cfg.family,

@@ -1,0 +1,147 @@
+"""Benchmark runner: resume, per-model recompute on a changed checkpoint, truncated store,
+shards, and LPIPS/FID absent without weights."""
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import torch
+from PIL import Image
+
+from conftest import synthetic_photo
+from hub import registry
+from hub.benchmark import runner
+from hub.benchmark.store import ResultsStore, StoreError, read_rows
+from hub.checkpoint import save_weights, sha256_file
+from hub.registry import get_entry, register
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    d = tmp_path / "imgs"
+    d.mkdir()
+    for i in range(5):
+        Image.fromarray(synthetic_photo(40, 52, seed=i)).save(d / f"im{i}.png")
+    return d
+
+
+@pytest.fixture
+def learned_pair(tmp_path, monkeypatch):
+    """Two tiny learned models with checkpoints in tmp_path, registered for this test only."""
+    names = []
+    for tag in ("a", "b"):
+        base = get_entry("glcic.tiny")
+        torch.manual_seed(len(names))
+        net = base.builder(**base.config.arch)
+        path = tmp_path / f"bench_{tag}.safetensors"
+        digest = save_weights(net.state_dict(), path, {"name": tag})
+        name = f"benchtest.{tag}"
+        monkeypatch.setitem(registry._REGISTRY, name, registry.RegistryEntry(
+            base.config.replace(name=name, checkpoint=str(path), sha256=digest, test_only=True), base.builder))
+        names.append(name)
+    return names
+
+
+def run(tmp_path, dataset, models, *extra):
+    args = ["--datasets", f"toy={dataset}", "--size", "32", "--kinds", "freeform", "center", "square25", "--per-bin", "2",
+            "--results-dir", str(tmp_path / "res"), "--out-dir", str(tmp_path / "lb"), "--quiet", "--models", *models, *extra]
+    return runner.main(args)
+
+
+def store_rows(tmp_path):
+    return ResultsStore(tmp_path / "res", "toy").load()
+
+
+def test_run_resume_and_changed_checkpoint(tmp_path, dataset, learned_pair, monkeypatch, capsys):
+    models = ["cv2_telea", *learned_pair]
+    assert run(tmp_path, dataset, models) == 0
+    rows = store_rows(tmp_path)
+    n_tasks = 6 * 2 + 2 + 2
+    assert len(rows) == 3 * n_tasks
+    lb = list(csv.DictReader(open(tmp_path / "lb" / "toy.csv")))
+    assert {r["model"] for r in lb} == set(models)
+    assert {r["mask_kind"] for r in lb} == {"freeform", "center", "square25"}
+    r0 = lb[0]
+    assert float(r0["l1_mean"]) > 0 and r0["n"] and r0["latency_ms_median"] and r0["lpips_mean"] == ""
+    assert "LPIPS" in r0["note"] and "unavailable" in r0["note"]
+    manifest = list(csv.DictReader(open(tmp_path / "lb" / "manifests" / "toy.csv")))
+    assert len(manifest) == n_tasks
+
+    # a rerun with nothing changed computes nothing
+    size_before = (tmp_path / "res" / "toy.jsonl").stat().st_size
+    assert run(tmp_path, dataset, models) == 0
+    assert (tmp_path / "res" / "toy.jsonl").stat().st_size == size_before
+
+    # one changed byte in model a's checkpoint (re-registered with its new sha): only a reruns
+    name_a = learned_pair[0]
+    cfg = registry._REGISTRY[name_a].config
+    path = tmp_path / "bench_a.safetensors"
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0x01  # inside the last tensor's payload
+    path.write_bytes(bytes(data))
+    monkeypatch.setitem(registry._REGISTRY, name_a, registry.RegistryEntry(cfg.replace(sha256=sha256_file(path)), registry._REGISTRY[name_a].builder))
+    assert run(tmp_path, dataset, models) == 0
+    new_rows = read_rows(tmp_path / "res" / "toy.jsonl")
+    added = new_rows[3 * n_tasks:]
+    assert len(added) == n_tasks and {r["model"] for r in added} == {name_a}
+
+
+def test_truncated_store_is_reported_and_kept(tmp_path, dataset):
+    assert run(tmp_path, dataset, ["cv2_ns"]) == 0
+    store = tmp_path / "res" / "toy.jsonl"
+    data = store.read_bytes()
+    store.write_bytes(data[:-20])
+    cut = store.read_bytes()
+    assert run(tmp_path, dataset, ["cv2_ns"]) == 3
+    assert store.read_bytes() == cut, "a damaged store must not be overwritten"
+    with pytest.raises(StoreError, match="truncated"):
+        read_rows(store)
+    assert run(tmp_path, dataset, ["cv2_ns"], "--repair") == 0
+    assert (tmp_path / "res" / "toy.jsonl.damaged").read_bytes() == cut
+    assert len(read_rows(store)) == 16  # whole rows kept, the cut one recomputed
+
+
+def test_two_shards_merged_equal_unsharded(tmp_path, dataset):
+    models = ["cv2_telea", "cv2_ns"]
+    solo, sharded = tmp_path / "solo", tmp_path / "sharded"
+    solo.mkdir(), sharded.mkdir()
+    assert run(solo, dataset, models) == 0
+    assert run(sharded, dataset, models, "--shard", "0/2") == 0
+    assert run(sharded, dataset, models, "--shard", "1/2") == 0
+    assert run(sharded, dataset, models, "--merge") == 0
+    assert run(sharded, dataset, models, "--merge") == 0  # idempotent
+
+    def strip(rows):
+        return {k: {f: v for f, v in r.items() if f != "latency_s"} for k, r in rows.items()}
+
+    assert strip(store_rows(solo)) == strip(store_rows(sharded))
+    a = [{k: v for k, v in r.items() if k != "latency_ms_median"} for r in csv.DictReader(open(solo / "lb" / "toy.csv"))]
+    b = [{k: v for k, v in r.items() if k != "latency_ms_median"} for r in csv.DictReader(open(sharded / "lb" / "toy.csv"))]
+    assert a == b
+
+
+def test_task_list_is_deterministic(tmp_path, dataset):
+    t1 = runner.build_tasks("toy", str(dataset), 32, ["freeform", "square25", "center"], 2, None, seed=0)
+    t2 = runner.build_tasks("toy", str(dataset), 32, ["freeform", "square25", "center"], 2, None, seed=0)
+    assert [(t.image_id, t.mask_id) for t in t1] == [(t.image_id, t.mask_id) for t in t2]
+    assert all(t.bin in ("0-10%", "10-20%", "20-30%", "30-40%", "40-50%", "50-60%", "fixed") for t in t1)
+
+
+def test_lpips_random_trunk_code_path_runs_but_default_load_refuses():
+    from hub.metrics.perceptual import InceptionFeatures, LPIPSMetric, frechet_distance
+    import numpy as np
+
+    metric, reason = LPIPSMetric.load()
+    if metric is None:
+        assert "unavailable" in reason
+    rand, _ = LPIPSMetric.load(allow_random_trunk=True)
+    if rand is not None:  # exercise the computation with a random trunk (never reported)
+        x = torch.rand(1, 3, 64, 64)
+        assert float(rand(x, x)[0]) == pytest.approx(0.0, abs=1e-6)
+    feats, reason = InceptionFeatures.load()
+    if feats is None:
+        assert "unavailable" in reason
+    a = np.random.default_rng(0).normal(size=(60, 8))
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    assert np.isnan(frechet_distance(a[:10], a[:10]))
