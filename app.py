@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
+from gradio.data_classes import FileData  # noqa: E402
 
 from hub import service  # noqa: E402
 from hub.registry import list_models  # noqa: E402
@@ -26,6 +28,24 @@ RESULTS_DIR = Path(tempfile.gettempdir()) / "inpainting-hub"
 GROUPS = service.model_groups()
 CHOICES = [(service.choice_label(n), n) for names in GROUPS.values() for n in names]
 DEFAULT_MODELS = [n for _, n in CHOICES]
+
+
+class SafeImageEditor(gr.ImageEditor):
+    """An ImageEditor that hands over file paths without decoding them, so that every photo
+    (a pixel bomb included) reaches hub.io's loader, which checks size before decoding and
+    answers with a plain message. Gradio's own preprocessing would decode first."""
+
+    is_template = True  # render with ImageEditor's front end
+
+    def convert_and_format_image(self, file, flatten_on_white: bool = False):
+        if file is None:
+            return None
+        if isinstance(file, FileData):
+            return file.path
+        path = Path(self.GRADIO_CACHE) / f"editor-{uuid.uuid4().hex}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bytes(file))
+        return str(path)
 
 
 # -- Inpaint tab ----------------------------------------------------------------------------
@@ -84,7 +104,7 @@ def build_demo() -> gr.Blocks:
         with gr.Tab("Inpaint"):
             with gr.Row():
                 with gr.Column(scale=3):
-                    editor = gr.ImageEditor(type="filepath", image_mode="RGBA", sources=["upload"], layers=False,
+                    editor = SafeImageEditor(type="filepath", image_mode="RGBA", sources=["upload"], layers=False,
                                             transforms=(), format="png", label="Photo (paint the hole)",
                                             brush=gr.Brush(colors=["#ffffff"], color_mode="fixed", default_size=24),
                                             eraser=gr.Eraser(default_size=24), elem_id="editor")

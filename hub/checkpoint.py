@@ -17,7 +17,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+# HUB_CHECKPOINT_DIR points the hub at another folder of checkpoints (tests, deployments).
+CHECKPOINT_DIR = Path(os.environ.get("HUB_CHECKPOINT_DIR") or Path(__file__).resolve().parent.parent / "checkpoints")
 
 
 class CheckpointError(RuntimeError):

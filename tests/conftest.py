@@ -53,3 +53,49 @@ def mask_file(tmp_path, photo) -> Path:
     p = tmp_path / "mask.png"
     Image.fromarray(m).save(p)
     return p
+
+
+# -- a running app for API and browser tests ---------------------------------------------------
+
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """Start `python app.py` as a user would (its own process, a free port, small queue)."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    env = dict(os.environ, GRADIO_SERVER_PORT=str(port), HUB_QUEUE_SIZE="2", GRADIO_ANALYTICS_ENABLED="False",
+               GRADIO_TEMP_DIR=str(tmp_path_factory.mktemp("gradio_tmp")))
+    f = open(log, "w")
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    import urllib.request
+
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited early:\n{log.read_text()[-3000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except Exception:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError(f"app did not start:\n{log.read_text()[-3000:]}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    f.close()
