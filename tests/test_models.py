@@ -147,3 +147,24 @@ def test_msanet_mask_update_grows_by_pooling_footprint():
     assert again[0, 0, 0].tolist() == [1, 1, 0, 0]
     # relative to the map, the valid region grows: 4/16 -> 3/8 -> 2/4
     assert float(new.mean()) > float(valid.mean()) and float(again.mean()) > float(new.mean())
+
+
+def test_propagation_matches_the_formula_on_random_scores():
+    """s'(x,y,x',y') = sum_i s(x+i,y,x'+i,y'), then the same top-down, checked by brute force."""
+    torch.manual_seed(1)
+    hf, wf, hb, wb = 4, 5, 3, 6
+    s = torch.randn(2, hf * wf, hb * wb)
+    S = s.reshape(2, hf, wf, hb, wb)
+    lr = torch.zeros_like(S)
+    for x in range(wf):
+        for xp in range(wb):
+            for i in (-1, 0, 1):
+                if 0 <= x + i < wf and 0 <= xp + i < wb:
+                    lr[:, :, x, :, xp] += S[:, :, x + i, :, xp + i]
+    ref = torch.zeros_like(S)
+    for y in range(hf):
+        for yp in range(hb):
+            for j in (-1, 0, 1):
+                if 0 <= y + j < hf and 0 <= yp + j < hb:
+                    ref[:, y, :, yp, :] += lr[:, y + j, :, yp + j, :]
+    assert torch.allclose(propagate(s, (hf, wf), (hb, wb), 3), ref.reshape(2, hf * wf, hb * wb), atol=1e-5)

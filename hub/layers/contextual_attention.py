@@ -21,18 +21,16 @@ import torch
 import torch.nn.functional as F
 
 
-def _diagonal_sum(s: torch.Tensor, dim_f: int, dim_b: int, k: int) -> torch.Tensor:
-    """out[.., a, .., b, ..] = sum_{i=-r..r} s[.., a+i, .., b+i, ..] (zero outside), r = k // 2."""
-    r = k // 2
-    pad = [0, 0] * s.dim()
-    for d in (dim_f, dim_b):
-        pad[2 * (s.dim() - 1 - d)] = r
-        pad[2 * (s.dim() - 1 - d) + 1] = r
-    p = F.pad(s, pad)
-    out = torch.zeros_like(s)
-    nf, nb = s.shape[dim_f], s.shape[dim_b]
-    for i in range(-r, r + 1):
-        out = out + p.narrow(dim_f, r + i, nf).narrow(dim_b, r + i, nb)
+def _diagonal_sum(s: torch.Tensor, k: int) -> torch.Tensor:
+    """For s shaped (N, a, b): out[n, i, j] = sum_{t=-r..r} s[n, i+t, j+t] (zero outside),
+    r = k // 2, i.e. a k x k identity-kernel convolution of each (a, b) slice, done as
+    shifted additions (memory-bound, much faster than a one-channel conv here)."""
+    out = s.clone()
+    a, b = s.shape[-2:]
+    for t in range(1, k // 2 + 1):
+        if t < a and t < b:
+            out[:, : a - t, : b - t] += s[:, t:, t:]
+            out[:, t:, t:] += s[:, : a - t, : b - t]
     return out
 
 
@@ -49,9 +47,11 @@ def propagate(scores: torch.Tensor, fg_hw: Tuple[int, int], bg_hw: Tuple[int, in
     B, P, L = scores.shape
     hf, wf = fg_hw
     hb, wb = bg_hw
-    s = scores.reshape(B, hf, wf, hb, wb)
-    s = _diagonal_sum(s, 2, 4, fuse_k)  # left-right: x and x' together
-    s = _diagonal_sum(s, 1, 3, fuse_k)  # top-down: y and y' together
+    s = scores.reshape(B, hf, wf, hb, wb).permute(0, 1, 3, 2, 4).reshape(B * hf * hb, wf, wb)
+    s = _diagonal_sum(s, fuse_k)  # left-right: x and x' move together
+    s = s.reshape(B, hf, hb, wf, wb).permute(0, 3, 4, 1, 2).reshape(B * wf * wb, hf, hb)
+    s = _diagonal_sum(s, fuse_k)  # top-down: y and y' move together
+    s = s.reshape(B, wf, wb, hf, hb).permute(0, 3, 1, 4, 2)
     return s.reshape(B, P, L)
 
 

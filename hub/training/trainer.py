@@ -79,6 +79,19 @@ def _unflatten_optimizer(opt: torch.optim.Optimizer, prefix: str, tensors, meta)
     opt.load_state_dict({"param_groups": meta["param_groups"], "state": state})
 
 
+def _stop_on_sigterm() -> None:
+    """Turn SIGTERM (a scheduler or `kill`) into KeyboardInterrupt, so that the loop's
+    `finally` validates and saves the run state before the process ends."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        def handler(signum, frame):
+            raise KeyboardInterrupt(f"signal {signum}")
+
+        signal.signal(signal.SIGTERM, handler)
+
+
 class Trainer:
     def __init__(self, cfg: TrainConfig):
         self.cfg = cfg
@@ -323,6 +336,7 @@ class Trainer:
     # -- loop -------------------------------------------------------------------------------
     def fit(self) -> Dict[str, float]:
         cfg = self.cfg
+        _stop_on_sigterm()
         resumed = self.load_state()
         short = int(round(cfg.size * 1.0))
         bank = ImageBank(cfg.train_dir, short, desc="training images")
