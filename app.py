@@ -69,6 +69,11 @@ def inpaint(editor, mask_file, models, progress=gr.Progress()):
     return gallery, pd.DataFrame(rows, columns=cols), service.hole_summary(hole), zip_path, attention
 
 
+def run_example(editor):
+    """Examples run every available model; their results are cached on first use."""
+    return inpaint(editor, None, DEFAULT_MODELS)
+
+
 def _placeholder(rgb):
     import numpy as np
 
@@ -125,7 +130,8 @@ def build_demo() -> gr.Blocks:
             example_rows = [[{"background": str(EXAMPLES / f"{n}.png"), "layers": [str(EXAMPLES / f"{n}_mask.png")], "composite": None}]
                             for n in ("astronaut", "chelsea", "coffee") if (EXAMPLES / f"{n}.png").is_file()]
             if example_rows:
-                gr.Examples(example_rows, inputs=[editor], label="Examples")
+                gr.Examples(example_rows, inputs=[editor], outputs=outputs, fn=run_example, label="Examples",
+                            cache_examples=True, cache_mode="lazy", api_name=False)
         with gr.Tab("Leaderboard"):
             with gr.Row():
                 ds = gr.Dropdown(datasets, value=datasets[0] if datasets else None, label="Dataset")

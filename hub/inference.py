@@ -130,9 +130,11 @@ class Inpainter:
         win_img, win_mask = img[..., t:b, l:r], m[..., t:b, l:r]
         h, w = b - t, r - l
         th, tw = (h, w) if strategy == "original" else self._target_size(h, w)
-        # Zero the hole before any resampling so no hole pixel leaks into the known area.
+        # Zero the hole before resampling (no hole pixel leaks into the known area), and again
+        # after it: pixels that straddle the hole border are hole at the model's size, and a
+        # network must see them empty, exactly as in training.
         small_mask = ops.resize_mask(win_mask, (th, tw))
-        small_img = ops.resize_image(ops.prepare_input(win_img, win_mask), (th, tw))
+        small_img = ops.prepare_input(ops.resize_image(ops.prepare_input(win_img, win_mask), (th, tw)), small_mask)
         pred, ext = self._predict(small_img, small_mask)
         pred = ops.resize_image(pred, (h, w))
         raw = img.clone()

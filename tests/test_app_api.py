@@ -146,3 +146,31 @@ def test_broken_checkpoint_marks_model_unavailable(tmp_path, monkeypatch):
     photo = synthetic_photo(40, 40)
     res = service.run_models(photo, _hole(40, 40), ["brokentest.faces", "cv2_telea"])
     assert res[0].error and "checksum" in res[0].caption and res[1].image is not None
+
+
+def test_leaderboard_missing_or_malformed_csv_gives_a_message(tmp_path):
+    (tmp_path / "bad.csv").write_text("this,is\nnot,a leaderboard\n")
+    with pytest.raises(service.LeaderboardError, match="malformed"):
+        service.load_leaderboard("bad", tmp_path)
+    with pytest.raises(service.LeaderboardError, match="No leaderboard"):
+        service.load_leaderboard("nope", tmp_path)
+    (tmp_path / "broken.csv").write_bytes(b"\x00\xff\x00garbage")
+    with pytest.raises(service.LeaderboardError):
+        service.load_leaderboard("broken", tmp_path)
+    import app
+
+    table, fig, csv_path, msg = app.leaderboard("nope", "l1", "irregular", False)
+    assert table is None and fig is None and "No leaderboard" in msg
+
+
+def test_leaderboard_table_and_figure_from_committed_csv():
+    ds = service.leaderboard_datasets()
+    assert ds, "the repository ships leaderboards"
+    df = service.load_leaderboard(ds[0])
+    table = service.leaderboard_table(df, "l1", "irregular")
+    assert {"model", "0-10%", "50-60%", "latency_ms_median", "params"} <= set(table.columns)
+    fig = service.leaderboard_figure(df, "psnr", "irregular", service.load_reported(), "faces")
+    names = [t.name for t in fig.data]
+    assert any("reported in" in n for n in names) and "cv2_telea" in names
+    with pytest.raises(service.LeaderboardError, match="empty"):
+        service.leaderboard_table(df, "lpips", "irregular")

@@ -139,3 +139,27 @@ def test_classical_fill_is_plausible(photo):
         out = hub.inpaint(photo, hole, model=model)
         err = np.abs(out[hole].astype(int) - photo[hole].astype(int)).mean()
         assert err < 12, (model, err)
+
+
+def test_network_input_hole_is_empty_after_resize():
+    """After a resize strategy the network must see exactly zeros in the (resized) hole, as in
+    training: no half-averaged border pixels."""
+    inp = get("context_encoder.tiny")  # fixed 32x32: a 300x300 photo is resized
+    seen = {}
+    original = inp._predict
+
+    def spy(image, mask):
+        seen["image"], seen["mask"] = image.clone(), mask.clone()
+        return original(image, mask)
+
+    inp._predict = spy
+    try:
+        img = torch.rand(1, 3, 300, 300) * 0.5 + 0.5
+        mask = torch.zeros(1, 1, 300, 300)
+        mask[..., 101:103, :] = 1  # a thin stroke, not aligned with the resize grid
+        inp.run(img, mask, strategy="resize")
+    finally:
+        inp._predict = original
+    hole = seen["mask"].expand_as(seen["image"]) > 0.5
+    assert hole.any() and float(seen["image"][hole].abs().max()) == 0.0
+    assert float(seen["image"][~hole].min()) > 0.4  # known pixels untouched by the hole

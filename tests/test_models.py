@@ -77,7 +77,9 @@ def test_gram_and_style_loss_known_value():
     g = L.gram(f)
     assert torch.allclose(g, torch.full((1, 2, 2), 4.0 / 8.0))
     assert float(L.style_loss([f], [f])) == 0.0
-    assert float(L.perceptual_loss([f], [f * 0])) == pytest.approx(1.0)
+    # eq. 12: ||F_out - F_gt||_2 / (W H C) = sqrt(8) / 8 for a 2x2x2 map of ones
+    assert float(L.perceptual_loss([f], [f * 0])) == pytest.approx(8**0.5 / 8)
+    assert float(L.perceptual_loss([f], [f * 0], "l1")) == pytest.approx(1.0)
 
 
 def test_wgan_gradient_penalty_of_linear_critic():

@@ -101,12 +101,19 @@ def gram(f: torch.Tensor) -> torch.Tensor:
     return torch.bmm(v, v.transpose(1, 2)) / (C * H * W)
 
 
+def norm_per_element(d: torch.Tensor) -> torch.Tensor:
+    """||d||_2 / (number of elements): the normalisation of 002 eqs. 11 and 12 (a norm, not
+    its square, divided by W*H*C)."""
+    return d.flatten().norm(p=2) / d.numel()
+
+
 def perceptual_loss(feats_out: Sequence[torch.Tensor], feats_gt: Sequence[torch.Tensor], kind: str = "l2") -> torch.Tensor:
-    """sum_i mean ||F_i^out - F_i^gt|| (002 eq. 12 with "l2"; LGNet's with "l1")."""
+    """sum_i of a distance between F_i^out and F_i^gt: "l2" is 002 eq. 12, ||.||_2 / (W_i H_i C_i);
+    "l1" is the mean absolute difference (LGNet's perceptual loss)."""
     total = feats_out[0].new_zeros(())
     for a, b in zip(feats_out, feats_gt):
         d = a - b.detach()
-        total = total + (d.pow(2).mean() if kind == "l2" else d.abs().mean())
+        total = total + (norm_per_element(d) if kind == "l2" else d.abs().mean())
     return total
 
 
@@ -116,6 +123,25 @@ def style_loss(feats_out: Sequence[torch.Tensor], feats_gt: Sequence[torch.Tenso
     for a, b in zip(feats_out, feats_gt):
         total = total + torch.abs(gram(a) - gram(b.detach())).mean()
     return total
+
+
+def _hub_unreachable(repo: str) -> str:
+    """A reason when the weights are neither cached nor downloadable (checked in
+    milliseconds, instead of minutes of download retries); "" otherwise."""
+    import socket
+
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(repo, "model.safetensors"), str):
+            return ""
+    except Exception:
+        pass
+    try:
+        socket.getaddrinfo("huggingface.co", 443)
+        return ""
+    except OSError:
+        return f"pretrained VGG16 weights ({repo}) unavailable: not cached and huggingface.co cannot be reached"
 
 
 class VGGFeatures(torch.nn.Module):
@@ -139,6 +165,10 @@ class VGGFeatures(torch.nn.Module):
 
     @classmethod
     def load(cls) -> Tuple[Optional["VGGFeatures"], str]:
+        reason = _hub_unreachable("timm/vgg16.tv_in1k")
+        if reason:
+            log.warning("perceptual/style losses disabled: %s", reason)
+            return None, reason
         try:
             import timm
 

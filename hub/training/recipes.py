@@ -6,7 +6,7 @@
 | ga_context_encoder  | L_inp, alpha = 1 (0 / 0.3 / 1 in 004), margin 3 px    | WGAN-GP critic (beta 0.001)          | 1e-4, (0.5, 0.9)     | free-form, box, centre    |
 | glcic               | discounted L1 (gamma 0.9) x1.2 + known L1 x1.2        | WGAN-GP global + local (0.001, gp 10)| 1e-4, (0.5, 0.9)     | free-form, box            |
 | deepfill_v1(_ns)    | same on coarse (x1.2) and refined (x1.2) outputs      | WGAN-GP global + local (0.001, gp 10)| 1e-4, (0.5, 0.9)     | free-form, box            |
-| msanet              | 1 x L2 + 0.001 x perceptual + 250 x style (own feats) | none in the paper                    | 3e-4, (0.9, 0.999)   | free-form, box            |
+| msanet              | 1 x L2 + 0.001 x perceptual + 250 x style (own feats; style ramped in over 5k steps) | none in the paper | 3e-4, (0.9, 0.999) | free-form, box |
 | lgnet               | per stage L1 + 0.1 perceptual + 250 style (VGG16)     | SN-PatchGAN hinge (0.01)             | 1e-4, (0.5, 0.9)     | free-form, box            |
 
 (001 Table I for GLCIC and DeepFill: lr 1e-4, beta1 0.5, beta2 0.9, l1/coarse/ae alpha 1.2,
@@ -56,12 +56,17 @@ class Recipe:
                 terms[f"l1_{key}"] = hole.item()
             return total, terms
         if f == "msanet":
-            l2 = F.mse_loss(out["out"], gt)
+            l2 = L.norm_per_element(out["out"] - gt)  # eq. 11
             with torch.no_grad():
                 gt_feats = ctx.net(gt, torch.zeros_like(mask))["feats"]
             perc = L.perceptual_loss(out["feats"], gt_feats, "l2")
             style = L.style_loss(out["feats"], gt_feats)
-            total = p["alpha"] * l2 + p["beta"] * perc + p["gamma"] * style
+            # Departure: the style weight ramps from 0 to gamma over style_warmup steps. With the
+            # network's own (random) features as the target, gamma = 250 from step 0 lets the
+            # network shrink its features to satisfy the Gram term and it stops learning pixels
+            # (measured: hole L1 56.4% -> 51.6% in 300 steps, against 56.4% -> 11.8% without it).
+            ramp = min(1.0, ctx.step / p["style_warmup"]) if p["style_warmup"] else 1.0
+            total = p["alpha"] * l2 + p["beta"] * perc + p["gamma"] * ramp * style
             return total, {"l2": l2.item(), "perc": perc.item(), "style": style.item()}
         if f == "lgnet":
             total, terms = gt.new_zeros(()), {}
@@ -103,6 +108,7 @@ class Recipe:
 class LossContext:
     net: torch.nn.Module
     vgg: Optional[torch.nn.Module] = None
+    step: int = 0
 
 
 _FREE = ("free_form", "box")
@@ -115,7 +121,7 @@ RECIPES: Dict[str, Recipe] = {
     "glcic": Recipe("glcic", 1e-4, (0.5, 0.9), _FREE, "wgan_gl", 0.001, critic_steps=5, params=dict(_YU)),
     "deepfill_v1": Recipe("deepfill_v1", 1e-4, (0.5, 0.9), _FREE, "wgan_gl", 0.001, critic_steps=5, params=dict(_YU)),
     "deepfill_v1_ns": Recipe("deepfill_v1_ns", 1e-4, (0.5, 0.9), _FREE, "wgan_gl", 0.001, critic_steps=5, params=dict(_YU)),
-    "msanet": Recipe("msanet", 3e-4, (0.9, 0.999), _FREE, "none", 0.0, params=dict(alpha=1.0, beta=0.001, gamma=250.0)),
+    "msanet": Recipe("msanet", 3e-4, (0.9, 0.999), _FREE, "none", 0.0, params=dict(alpha=1.0, beta=0.001, gamma=250.0, style_warmup=5000)),
     "lgnet": Recipe("lgnet", 1e-4, (0.5, 0.9), _FREE, "patchgan", 0.01, params=dict(hole_weight=6.0, perceptual=0.1, style=250.0)),
 }
 

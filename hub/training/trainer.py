@@ -207,7 +207,7 @@ class Trainer:
         x01, mask = x01.to(self.device), mask.to(self.device)
         gt = ops.to_range(x01, *self.range)
         inp = self._net_input(x01, mask)
-        ctx = LossContext(self.net, self.vgg)
+        ctx = LossContext(self.net, self.vgg, self.step)
         terms: Dict[str, float] = {}
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.bf16):
             out = self.ddp_net(inp, mask)
