@@ -98,11 +98,10 @@ class Inpainter:
             return requested
         if not cfg.fixed_size and max(H, W) <= cfg.max_side:
             return "original"
+        # Too large for the model: crop around the hole when that window is at most half the
+        # photo (keeps full resolution near the hole), else resize the whole photo.
         t, l, b, r = self._crop_window(mask)
-        window_fits = (b - t) * (r - l) <= 0.5 * H * W
-        if cfg.fixed_size:
-            return "crop" if window_fits else "resize"
-        return "crop" if window_fits else "resize"
+        return "crop" if (b - t) * (r - l) <= 0.5 * H * W else "resize"
 
     def _crop_window(self, mask: torch.Tensor) -> Tuple[int, int, int, int]:
         H, W = mask.shape[-2:]

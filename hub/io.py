@@ -48,9 +48,6 @@ class LoadedImage:
     def shape(self):
         return self.rgb.shape[:2]
 
-    def with_rgb(self, rgb: np.ndarray) -> "LoadedImage":
-        return LoadedImage(rgb=rgb, alpha=self.alpha, format=self.format)
-
 
 def _describe(source: Source) -> str:
     if isinstance(source, (str, os.PathLike)):
@@ -238,8 +235,3 @@ def save_image(path: Union[str, os.PathLike], rgb: np.ndarray, alpha: Optional[n
     kwargs = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     im.save(tmp, format=fmt, **kwargs)
     os.replace(tmp, path)
-
-
-def mask_to_uint8(mask: np.ndarray) -> np.ndarray:
-    """bool mask -> uint8 image (255 = hole), for saving."""
-    return np.where(np.asarray(mask, dtype=bool), 255, 0).astype(np.uint8)

@@ -126,7 +126,3 @@ def square_window(
     t2, b2 = span(t, b, H)
     l2, r2 = span(l, r, W)
     return t2, l2, b2, r2
-
-
-def hole_ratio(mask: torch.Tensor) -> float:
-    return float(mask.float().mean())

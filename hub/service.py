@@ -101,8 +101,6 @@ def editor_inputs(editor: Optional[dict], mask_file: Optional[str] = None, max_p
 def _layer_array(layer) -> np.ndarray:
     if isinstance(layer, np.ndarray):
         return layer
-    from PIL import Image
-
     from .io import _open_checked
 
     im = _open_checked(layer, DEFAULT_MAX_PIXELS)

@@ -30,6 +30,16 @@ def synthetic_photo(h: int, w: int, seed: int = 0) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def photo_folder(root: Path, count: int, h: int, w: int) -> Path:
+    """A folder of `count` synthetic photos (im0.png, im1.png, ...)."""
+    from PIL import Image
+
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        Image.fromarray(synthetic_photo(h, w, seed=i)).save(root / f"im{i}.png")
+    return root
+
+
 @pytest.fixture
 def photo() -> np.ndarray:
     return synthetic_photo(96, 128)

@@ -7,9 +7,8 @@ import json
 
 import pytest
 import torch
-from PIL import Image
 
-from conftest import synthetic_photo
+from conftest import photo_folder
 from hub import registry
 from hub.benchmark import runner
 from hub.benchmark.store import ResultsStore, StoreError, read_rows
@@ -19,11 +18,7 @@ from hub.registry import get_entry, register
 
 @pytest.fixture
 def dataset(tmp_path):
-    d = tmp_path / "imgs"
-    d.mkdir()
-    for i in range(5):
-        Image.fromarray(synthetic_photo(40, 52, seed=i)).save(d / f"im{i}.png")
-    return d
+    return photo_folder(tmp_path / "imgs", 5, 40, 52)
 
 
 @pytest.fixture

@@ -98,8 +98,8 @@ def test_contextual_attention_copies_matching_patch():
     mask = torch.zeros(1, 1, H, W)
     mask[..., 4:8, 4:8] = 1  # hole
     fg = bg.clone()
-    # the hole's features equal the background region shifted by (+8, +6)
-    fg[..., 3:9, 3:9] = bg[..., 11:17, 9:15] if False else bg[..., 10:16, 9:15]
+    # the hole's features (with a 1-pixel ring) equal the background region shifted by (+7, +6)
+    fg[..., 3:9, 3:9] = bg[..., 10:16, 9:15]
     out, attn, offsets = contextual_attention(fg, bg, mask, ksize=3, rate=1, fuse_k=1, softmax_scale=100.0)
     # inside the hole (away from its border) attention peaks on the shifted patch
     for y in range(5, 7):

@@ -5,20 +5,16 @@ import json
 
 import pytest
 import torch
-from PIL import Image
 
-from conftest import synthetic_photo
+from conftest import photo_folder
 from hub.checkpoint import CheckpointError, load_weights, sha256_file
+from hub.training.data import ImageBank, TrainSampler
 from hub.training.trainer import TrainConfig, Trainer
 
 
 @pytest.fixture
 def image_dir(tmp_path):
-    d = tmp_path / "imgs"
-    d.mkdir()
-    for i in range(6):
-        Image.fromarray(synthetic_photo(40, 48, seed=i)).save(d / f"im{i}.png")
-    return d
+    return photo_folder(tmp_path / "imgs", 6, 40, 48)
 
 
 def config(tmp_path, image_dir, **kw):
@@ -49,7 +45,6 @@ def test_resume_continues_with_identical_next_loss(tmp_path, image_dir, family, 
     def losses_of(trainer, upto):
         out = []
         while trainer.step < upto:
-            from hub.training.data import ImageBank, TrainSampler
             x, m = trainer._sampler.sample(trainer.step)
             out.append(trainer.train_step(x, m)["loss"])
             trainer.step += 1
@@ -57,7 +52,6 @@ def test_resume_continues_with_identical_next_loss(tmp_path, image_dir, family, 
 
     def make(name):
         t = Trainer(config(tmp_path, image_dir, family=family, arch=arch, name=name, adversarial=adv))
-        from hub.training.data import ImageBank, TrainSampler
         bank = ImageBank(str(image_dir), 32)
         t._sampler = TrainSampler(bank, 32, 2, 0, t.recipe.mask_kinds)
         return t

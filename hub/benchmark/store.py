@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Dict, Iterable, List
+from typing import Dict, List
 
 
 class StoreError(RuntimeError):
@@ -108,7 +108,3 @@ class ResultsStore:
         for f in self.directory.glob(f"{self.dataset}.shard-*.jsonl"):
             f.unlink()
         return len(ordered)
-
-
-def iter_missing(tasks: Iterable[Dict], done: Dict[str, Dict]) -> List[Dict]:
-    return [t for t in tasks if row_key(t) not in done]
