@@ -247,8 +247,9 @@ def create_inpainter(
     dev = resolve_device(device)
     if cfg.kind == "classical":
         return ClassicalInpainter(cfg, entry.builder(**cfg.arch), dev)
-    torch.manual_seed(0)
-    net = entry.builder(**cfg.arch)
+    with torch.random.fork_rng(devices=[]):  # a fixed init for weightless variants, caller's RNG untouched
+        torch.manual_seed(0)
+        net = entry.builder(**cfg.arch)
     if weights == "pretrained":
         if cfg.checkpoint is None:
             if not cfg.test_only:
