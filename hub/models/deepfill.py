@@ -124,6 +124,12 @@ def deepfill_v1_base(**kw) -> DeepFillV1:
     return DeepFillV1(**kw)
 
 
+@register_model(ModelConfig(name="deepfill_v1.small", arch=dict(cnum=16), native_size=128, max_side=128, test_only=True, **_BASE))
+def deepfill_v1_small(**kw) -> DeepFillV1:
+    """Half the paper's width: the variant trained on 2 CPU cores."""
+    return DeepFillV1(**kw)
+
+
 @register_model(ModelConfig(name="deepfill_v1.tiny", arch=dict(cnum=4), native_size=32, test_only=True, **_BASE))
 def deepfill_v1_tiny(**kw) -> DeepFillV1:
     return DeepFillV1(**kw)

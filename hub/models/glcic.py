@@ -64,6 +64,12 @@ def glcic_base(**kw) -> GLCICGenerator:
     return GLCICGenerator(**kw)
 
 
+@register_model(ModelConfig(name="glcic.small", arch=dict(width=32), native_size=128, max_side=128, test_only=True, **_BASE))
+def glcic_small(**kw) -> GLCICGenerator:
+    """Half the paper's width: the variant trained on 2 CPU cores."""
+    return GLCICGenerator(**kw)
+
+
 @register_model(ModelConfig(name="glcic.tiny", arch=dict(width=4), native_size=32, test_only=True, **_BASE))
 def glcic_tiny(**kw) -> GLCICGenerator:
     return GLCICGenerator(**kw)

@@ -127,6 +127,13 @@ def lgnet_base(**kw) -> LGNet:
     return LGNet(**kw)
 
 
+@register_model(ModelConfig(name="lgnet.small", arch=dict(width=16, local_width=16, global_width=16), native_size=128,
+                            max_side=128, test_only=True, **_BASE))
+def lgnet_small(**kw) -> LGNet:
+    """Half the widths: the variant trained on 2 CPU cores."""
+    return LGNet(**kw)
+
+
 @register_model(ModelConfig(name="lgnet.tiny", arch=dict(width=4, local_width=4, local_blocks=1, global_width=4),
                             native_size=32, test_only=True, **_BASE))
 def lgnet_tiny(**kw) -> LGNet:
