@@ -36,6 +36,18 @@ def _cached(filename: str) -> bool:
     return (Path(torch.hub.get_dir()) / "checkpoints" / filename).is_file()
 
 
+def _load_pretrained(what: str, cache_file: str, allow_random: bool, build):
+    """build() unless the weights are neither cached nor downloadable; (object, "") or (None, reason)."""
+    if not allow_random and not _cached(cache_file):
+        reason = _offline_reason()
+        if reason:
+            return None, f"pretrained {what} unavailable: {reason}"
+    try:
+        return build(), ""
+    except Exception as exc:  # download or hub errors of any kind end here
+        return None, f"pretrained {what} unavailable ({type(exc).__name__}: {str(exc)[:120]})"
+
+
 class LPIPSMetric:
     """LPIPS with the AlexNet trunk; images (N,3,H,W) in [0,1]."""
 
@@ -48,15 +60,9 @@ class LPIPSMetric:
             import lpips
         except Exception as exc:  # torchvision/lpips import problems
             return None, f"lpips package unavailable ({exc})"
-        if not allow_random_trunk and not _cached("alexnet-owt-7be5be79.pth"):
-            reason = _offline_reason()
-            if reason:
-                return None, f"pretrained AlexNet weights for LPIPS unavailable: {reason}"
-        try:
-            model = lpips.LPIPS(pretrained=True, net="alex", pnet_rand=allow_random_trunk, verbose=False)
-        except Exception as exc:
-            return None, f"pretrained AlexNet weights for LPIPS unavailable ({type(exc).__name__}: {str(exc)[:120]})"
-        return cls(model), ""
+        return _load_pretrained(
+            "AlexNet weights for LPIPS", "alexnet-owt-7be5be79.pth", allow_random_trunk,
+            lambda: cls(lpips.LPIPS(pretrained=True, net="alex", pnet_rand=allow_random_trunk, verbose=False)))
 
     @torch.no_grad()
     def __call__(self, out01: torch.Tensor, gt01: torch.Tensor) -> np.ndarray:
@@ -76,17 +82,14 @@ class InceptionFeatures:
             from torchvision.models import Inception_V3_Weights, inception_v3
         except Exception as exc:
             return None, f"torchvision unavailable ({exc})"
-        if not allow_random and not _cached("inception_v3_google-0cc3c7bd.pth"):
-            reason = _offline_reason()
-            if reason:
-                return None, f"pretrained Inception v3 weights for FID unavailable: {reason}"
-        try:
+
+        def build():
             weights = None if allow_random else Inception_V3_Weights.IMAGENET1K_V1
             model = inception_v3(weights=weights, aux_logits=True, init_weights=allow_random)
-        except Exception as exc:
-            return None, f"pretrained Inception v3 weights for FID unavailable ({type(exc).__name__}: {str(exc)[:120]})"
-        model.fc = torch.nn.Identity()
-        return cls(model), ""
+            model.fc = torch.nn.Identity()
+            return cls(model)
+
+        return _load_pretrained("Inception v3 weights for FID", "inception_v3_google-0cc3c7bd.pth", allow_random, build)
 
     @torch.no_grad()
     def __call__(self, x01: torch.Tensor) -> np.ndarray:
