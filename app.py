@@ -136,7 +136,7 @@ def build_demo() -> gr.Blocks:
             with gr.Row():
                 ds = gr.Dropdown(datasets, value=datasets[0] if datasets else None, label="Dataset")
                 metric = gr.Dropdown([(v, k) for k, v in service.METRIC_LABELS.items()], value="l1", label="Metric")
-                kind = gr.Dropdown(["irregular", "center", "square25", "freeform"], value="irregular", label="Mask kind")
+                kind = gr.Dropdown(["irregular", "center", "square25", "freeform", "mosaic"], value="irregular", label="Mask kind")
                 overlay = gr.Checkbox(label="Overlay figures reported in the papers", value=False)
             lb_msg = gr.Markdown()
             lb_plot = gr.Plot(label="Metric against hole ratio", elem_id="lb-plot")

@@ -65,8 +65,13 @@ class Inpainter:
         return self.run(image, mask, strategy).image
 
     @torch.no_grad()
-    def run(self, image: torch.Tensor, mask: torch.Tensor, strategy: str = "auto") -> InpaintResult:
+    def run(self, image: torch.Tensor, mask: torch.Tensor, strategy: str = "auto",
+            prefill: Optional[torch.Tensor] = None) -> InpaintResult:
+        """`prefill` (like image) is what a network sees inside the hole instead of zeros: the
+        mosaic task of paper 001 puts a mosaic there. Classical solvers ignore it."""
         image, mask = self._validate(image, mask, strategy)
+        if prefill is not None and prefill.shape != image.shape:
+            raise ValueError(f"prefill {tuple(prefill.shape)} must match image {tuple(image.shape)}")
         outs, raws, used = [], [], []
         extras: Dict[str, List[torch.Tensor]] = {}
         for i in range(image.shape[0]):
@@ -77,7 +82,7 @@ class Inpainter:
                 used.append("identity")
                 continue
             chosen = self.choose_strategy(m, strategy)
-            raw, ext = self._run_one(img, m, chosen)
+            raw, ext = self._run_one(img, m, chosen, None if prefill is None else prefill[i : i + 1])
             outs.append(ops.composite(img, raw, m))
             raws.append(raw)
             used.append(chosen)
@@ -120,7 +125,8 @@ class Inpainter:
         s = min(1.0, cfg.max_side / max(h, w))
         return max(1, round(h * s)), max(1, round(w * s))
 
-    def _run_one(self, img: torch.Tensor, m: torch.Tensor, strategy: str) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+    def _run_one(self, img: torch.Tensor, m: torch.Tensor, strategy: str,
+                 prefill: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
         H, W = img.shape[-2:]
         if strategy == "crop":
             t, l, b, r = self._crop_window(m)
@@ -134,7 +140,8 @@ class Inpainter:
         # network must see them empty, exactly as in training.
         small_mask = ops.resize_mask(win_mask, (th, tw))
         small_img = ops.prepare_input(ops.resize_image(ops.prepare_input(win_img, win_mask), (th, tw)), small_mask)
-        pred, ext = self._predict(small_img, small_mask)
+        small_fill = None if prefill is None else ops.resize_image(prefill[..., t:b, l:r], (th, tw))
+        pred, ext = self._predict(small_img, small_mask, small_fill)
         pred = ops.resize_image(pred, (h, w))
         raw = img.clone()
         raw[..., t:b, l:r] = pred
@@ -146,9 +153,10 @@ class Inpainter:
         return raw, full_ext
 
     # -- to implement ----------------------------------------------------------------------
-    def _predict(self, image: torch.Tensor, mask: torch.Tensor) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
-        """Predict one window: image (1,3,h,w) in [0,1] with the hole zeroed, mask (1,1,h,w).
-        Returns the prediction in [0,1] at (h, w) and optional extra images."""
+    def _predict(self, image: torch.Tensor, mask: torch.Tensor,
+                 prefill: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """Predict one window: image (1,3,h,w) in [0,1] with the hole zeroed, mask (1,1,h,w),
+        optional prefill for the hole. Returns the prediction in [0,1] at (h, w) and extras."""
         raise NotImplementedError
 
     # -- validation --------------------------------------------------------------------
@@ -183,10 +191,12 @@ class NetworkInpainter(Inpainter):
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.net.parameters())
 
-    def _predict(self, image, mask):
+    def _predict(self, image, mask, prefill=None):
         cfg = self.config
         x = image
-        if self._prefill is not None:
+        if prefill is not None:
+            x = ops.prepare_input(image, mask, prefill)
+        elif self._prefill is not None:
             x = ops.prepare_input(image, mask, self._prefill(image, mask))
         x, hw = ops.pad_to_modulo(x, cfg.pad_mod)
         m, _ = ops.pad_to_modulo(mask, cfg.pad_mod)
@@ -212,8 +222,8 @@ class ClassicalInpainter(Inpainter):
     def parameter_count(self) -> int:
         return 0
 
-    def _predict(self, image, mask):
-        rgb = ops.to_uint8_image(image)
+    def _predict(self, image, mask, prefill=None):
+        rgb = ops.to_uint8_image(image)  # diffusion uses known pixels only; a prefill is ignored
         hole = mask[0, 0].cpu().numpy() > 0.5
         out = self.solver(rgb, hole)
         return ops.to_tensor_image(out).to(image.device), {}
@@ -335,12 +345,13 @@ def inpaint(
     return np.where(hole[..., None], pred, rgb)
 
 
-def timed_inpaint(inp: Inpainter, image: torch.Tensor, mask: torch.Tensor, strategy: str = "auto") -> Tuple[InpaintResult, float]:
+def timed_inpaint(inp: Inpainter, image: torch.Tensor, mask: torch.Tensor, strategy: str = "auto",
+                  prefill: Optional[torch.Tensor] = None) -> Tuple[InpaintResult, float]:
     """Run and measure wall time in seconds (synchronising CUDA when used)."""
     if inp.device.type == "cuda":
         torch.cuda.synchronize()
     t0 = time.perf_counter()
-    res = inp.run(image, mask, strategy)
+    res = inp.run(image, mask, strategy, prefill)
     if inp.device.type == "cuda":
         torch.cuda.synchronize()
     return res, time.perf_counter() - t0

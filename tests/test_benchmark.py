@@ -140,3 +140,11 @@ def test_lpips_random_trunk_code_path_runs_but_default_load_refuses():
     a = np.random.default_rng(0).normal(size=(60, 8))
     assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
     assert np.isnan(frechet_distance(a[:10], a[:10]))
+
+
+def test_mosaic_task_kind(tmp_path, dataset):
+    assert runner.main(["--datasets", f"toy={dataset}", "--size", "32", "--kinds", "mosaic", "--per-bin", "3",
+                        "--results-dir", str(tmp_path / "res"), "--out-dir", str(tmp_path / "lb"), "--quiet",
+                        "--models", "cv2_telea", "glcic.tiny"]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "lb" / "toy.csv")))
+    assert {(r["model"], r["mask_kind"], r["bin"], r["n"]) for r in rows} == {("cv2_telea", "mosaic", "fixed", "3"), ("glcic.tiny", "mosaic", "fixed", "3")}

@@ -148,9 +148,9 @@ def test_network_input_hole_is_empty_after_resize():
     seen = {}
     original = inp._predict
 
-    def spy(image, mask):
+    def spy(image, mask, prefill=None):
         seen["image"], seen["mask"] = image.clone(), mask.clone()
-        return original(image, mask)
+        return original(image, mask, prefill)
 
     inp._predict = spy
     try:
@@ -163,3 +163,27 @@ def test_network_input_hole_is_empty_after_resize():
     hole = seen["mask"].expand_as(seen["image"]) > 0.5
     assert hole.any() and float(seen["image"][hole].abs().max()) == 0.0
     assert float(seen["image"][~hole].min()) > 0.4  # known pixels untouched by the hole
+
+
+def test_prefill_reaches_the_network_hole_only():
+    """The mosaic task: a prefill is what the network sees in the hole; known pixels unchanged."""
+    inp = get("glcic.tiny")
+    seen = {}
+    original = inp.net.forward
+
+    def spy(x, mask):
+        seen["x"] = x.clone()
+        return original(x, mask)
+
+    inp.net.forward = spy
+    try:
+        img, mask = random_case(32, 32, seed=3)
+        fill = torch.full_like(img, 0.75)
+        res = inp.run(img, mask, prefill=fill)
+    finally:
+        inp.net.forward = original
+    hole = mask.expand_as(img) > 0.5
+    assert torch.allclose(seen["x"][hole], torch.full_like(seen["x"][hole], 0.5))  # 0.75 in [-1, 1]
+    assert torch.equal(res.image[~hole], img[~hole])
+    with pytest.raises(ValueError, match="prefill"):
+        inp.run(img, mask, prefill=fill[..., :8])

@@ -6,7 +6,9 @@ Evaluation protocol (also in leaderboard/README.md):
 - masks: "irregular" = the NVIDIA irregular masks resized (nearest) to the evaluation size
   and binned by the ratio measured there ((lo, hi] edges, hub.masks); "freeform" = the
   built-in generator, same bins; "center" = central square of half the side (25%);
-  "square25" = a square covering 25% at a seeded random position;
+  "square25" = a square covering 25% at a seeded random position; "mosaic" = the mosaic
+  task of paper 001: the central square holds a 12-px mosaic of the truth that networks
+  see (classical solvers use known pixels only);
 - each (image, mask) pair is drawn by seeded permutations (sha256-derived seeds), so the
   task list is identical on every machine; a manifest CSV records it;
 - every model runs through the one Inpainter call at the evaluation size ("auto" strategy,
@@ -38,7 +40,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 DEFAULT_DATASETS = {"faces": "faces/test", "scenes": "scenes/test", "streetview": "streetview/test"}
 METRICS = ("l1", "l1_hole", "mse", "psnr", "ssim", "tv", "lpips")
-KINDS = ("irregular", "freeform", "center", "square25")
+KINDS = ("irregular", "freeform", "center", "square25", "mosaic")
+MOSAIC_UNIT = 12
 FIXED_BIN = "fixed"
 
 
@@ -104,6 +107,10 @@ def build_tasks(dataset: str, folder: str, size: int, kinds: Sequence[str], per_
         elif kind == "center":
             for i in order("center")[:per_bin]:
                 add(int(i), kind, "center:0.5", M.central_square(size, size))
+        elif kind == "mosaic":
+            # 001's mosaic task: the central hole holds a 12-px mosaic of the truth, not zeros
+            for i in order("mosaic")[:per_bin]:
+                add(int(i), kind, f"mosaic:center:{MOSAIC_UNIT}", M.central_square(size, size))
         elif kind == "square25":
             for i in order("square25")[:per_bin]:
                 s = M.derive_seed(dataset, "square25", shas[int(i)], seed)
@@ -177,7 +184,8 @@ def run_dataset(dataset: str, tasks: List[Task], models: Sequence[str], store: R
         gt = cache[t.image_path]
         x = ops.to_tensor_image(gt)
         m = ops.to_tensor_mask(t.mask)
-        res, seconds = timed_inpaint(inp, x, m)
+        fill = ops.to_tensor_image(M.mosaic(gt, MOSAIC_UNIT)) if t.mask_kind == "mosaic" else None
+        res, seconds = timed_inpaint(inp, x, m, prefill=fill)
         out = np.where(t.mask[..., None], ops.to_uint8_image(res.image), gt)
         scores = pixel_metrics(out, gt, t.mask)
         if lpips_metric is not None:
