@@ -34,7 +34,7 @@ def _pairs(image: Path, mask: Path, out: Path) -> List[Tuple[Path, Path, Path]]:
     """(image, mask, output) triples: one file each, or folders matched by file stem."""
     if image.is_dir():
         if not mask.is_dir():
-            raise SystemExit(f"error: --image is a folder, so --mask must be a folder too")
+            raise SystemExit("error: --image is a folder, so --mask must be a folder too")
         masks = {p.stem: p for p in mask.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
         triples = []
         for p in sorted(image.iterdir()):

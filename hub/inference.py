@@ -12,7 +12,6 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -316,7 +315,8 @@ class InpainterCache:
         return inp
 
 
-_CACHE = InpainterCache()
+# One cache for the whole process (hub.inpaint and the app), so no model is built twice.
+SHARED_CACHE = InpainterCache(capacity=32)
 
 
 def inpaint(
@@ -339,7 +339,7 @@ def inpaint(
     hole = mask.astype(bool)
     if not hole.any():
         return rgb.copy()
-    inp = _CACHE.get(model, **kwargs)
+    inp = SHARED_CACHE.get(model, **kwargs)
     out = inp(ops.to_tensor_image(rgb), ops.to_tensor_mask(hole), strategy=strategy)
     pred = ops.to_uint8_image(out)
     return np.where(hole[..., None], pred, rgb)

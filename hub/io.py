@@ -92,7 +92,7 @@ def _open_checked(source: Source, max_pixels: int) -> Image.Image:
             return im
     except ImageLoadError:
         raise
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise ImageLoadError(
             f"{what}: refused, the image declares more pixels than the limit of "
             f"{max_pixels / 1e6:.1f} megapixels (a decompression bomb?)"
@@ -159,6 +159,33 @@ def load_image(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedIm
         raise ImageLoadError(f"{_describe(source)}: the image could not be converted ({exc})") from None
     finally:
         im.close()
+
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+
+
+def list_images(folder: Union[str, os.PathLike]) -> list:
+    """Image files of a folder (by extension), sorted; an error when there are none."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"image folder {folder} does not exist")
+    files = sorted(p for p in root.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"no images in {folder}")
+    return files
+
+
+def centre_square(rgb: np.ndarray, size: int) -> np.ndarray:
+    """The centred square of the shorter side, resized to size x size (area down, cubic up)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    s = min(h, w)
+    t, l = (h - s) // 2, (w - s) // 2
+    sq = rgb[t : t + s, l : l + s]
+    if s == size:
+        return np.ascontiguousarray(sq)
+    return cv2.resize(sq, (size, size), interpolation=cv2.INTER_AREA if s > size else cv2.INTER_CUBIC)
 
 
 def mask_from_array(arr: np.ndarray, threshold: int = MASK_THRESHOLD) -> np.ndarray:

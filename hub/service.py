@@ -5,9 +5,7 @@ Errors meant for users are raised as `UserError` with a message free of internal
 """
 from __future__ import annotations
 
-import csv
 import io
-import os
 import tempfile
 import threading
 import time
@@ -20,9 +18,9 @@ import numpy as np
 
 from . import masks as M
 from . import ops
-from .checkpoint import CHECKPOINT_DIR, read_card, resolve
-from .inference import InpainterCache, checkpoint_status, is_available
-from .io import DEFAULT_MAX_PIXELS, ImageLoadError, load_image, load_mask, mask_from_array
+from .checkpoint import read_card, resolve
+from .inference import SHARED_CACHE, checkpoint_status, is_available
+from .io import DEFAULT_MAX_PIXELS, ImageLoadError, load_image, load_mask
 from .metrics import pixel_metrics
 from .registry import get_config, list_models
 
@@ -86,28 +84,13 @@ def editor_inputs(editor: Optional[dict], mask_file: Optional[str] = None, max_p
         for layer in editor.get("layers") or []:
             if not layer:
                 continue
-            try:
-                arr = _layer_array(layer)
+            try:  # a painted layer is a mask file whose alpha is the hole
+                hole |= load_mask(layer, expected_shape=(h, w), max_pixels=max_pixels)
             except ImageLoadError as exc:
                 raise UserError(_strip_paths(str(exc))) from None
-            if arr.shape[:2] != (h, w):
-                raise UserError(f"the painted layer is {arr.shape[1]}x{arr.shape[0]} but the photo is {w}x{h}")
-            hole |= mask_from_array(arr)
     if not hole.any():
         raise UserError("Paint the area to fill with the brush (or upload a mask: white = hole).")
     return loaded.rgb, loaded.alpha, hole
-
-
-def _layer_array(layer) -> np.ndarray:
-    if isinstance(layer, np.ndarray):
-        return layer
-    from .io import _open_checked
-
-    im = _open_checked(layer, DEFAULT_MAX_PIXELS)
-    try:
-        return np.array(im.convert("RGBA"))
-    finally:
-        im.close()
 
 
 def _strip_paths(msg: str) -> str:
@@ -134,7 +117,6 @@ class ModelResult:
         return f"{self.name} · {self.seconds:.2f} s"
 
 
-_CACHE = InpainterCache(capacity=32)
 _LPIPS = None
 _LPIPS_REASON = ""
 _LPIPS_LOCK = threading.Lock()
@@ -169,7 +151,7 @@ def run_models(rgb: np.ndarray, hole: np.ndarray, names: Sequence[str], progress
             progress((i, len(names)), desc=f"running {name}")
         t0 = time.perf_counter()
         try:
-            inp = _CACHE.get(name)
+            inp = SHARED_CACHE.get(name)
             res = inp.run(x, m)
             seconds = time.perf_counter() - t0
             out = np.where(hole[..., None], ops.to_uint8_image(res.image), rgb)
@@ -259,8 +241,6 @@ def load_leaderboard(dataset: str, directory: Path = LEADERBOARD_DIR):
 
 def leaderboard_table(df, metric: str, mask_kind: str):
     """Models x bins of `metric`'s mean, with latency and parameter columns."""
-    import pandas as pd
-
     col = f"{metric}_mean"
     if col not in df.columns:
         raise LeaderboardError(f"Metric '{metric}' is not in this leaderboard.")

@@ -1,7 +1,6 @@
 """The app through its public API (gradio_client), as a remote user would call it."""
 from __future__ import annotations
 
-import io
 import threading
 
 import numpy as np
@@ -128,8 +127,6 @@ def test_checkpoint_files_are_never_served(app_url):
 def test_broken_checkpoint_marks_model_unavailable(tmp_path, monkeypatch):
     """A corrupt checkpoint: the model is listed as unavailable and a run of it fails in its
     caption while the other models still return."""
-    import torch
-
     from hub import registry
     from hub.checkpoint import save_weights
     from hub.registry import get_entry

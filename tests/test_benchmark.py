@@ -3,7 +3,6 @@ shards, and LPIPS/FID absent without weights."""
 from __future__ import annotations
 
 import csv
-import json
 
 import pytest
 import torch
@@ -13,7 +12,7 @@ from hub import registry
 from hub.benchmark import runner
 from hub.benchmark.store import ResultsStore, StoreError, read_rows
 from hub.checkpoint import save_weights, sha256_file
-from hub.registry import get_entry, register
+from hub.registry import get_entry
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ Screenshots of each step land in tests/artifacts/ for a person to look at.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from conftest import photo_folder
 from hub.checkpoint import CheckpointError, load_weights, sha256_file

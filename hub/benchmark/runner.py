@@ -24,17 +24,17 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .. import masks as M
-from ..io import ImageLoadError, load_image
+from ..io import ImageLoadError, centre_square, list_images, load_image
 from ..metrics import METRIC_VERSION as PIXEL_VERSION
 from ..metrics import pixel_metrics
-from ..metrics.perceptual import FID_MIN_SAMPLES
-from .store import ResultsStore, StoreError, repair, row_key
+from .store import ResultsStore, StoreError, read_rows, repair, row_key
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -64,21 +64,17 @@ def _sha256(path: Path) -> str:
 
 def eval_image(path: Path, size: int) -> np.ndarray:
     """Centre square crop, area resize to size x size, RGB uint8."""
-    import cv2
+    return centre_square(load_image(path).rgb, size)
 
-    rgb = load_image(path).rgb
-    h, w = rgb.shape[:2]
-    s = min(h, w)
-    t, l = (h - s) // 2, (w - s) // 2
-    rgb = rgb[t : t + s, l : l + s]
-    if s != size:
-        rgb = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA if s > size else cv2.INTER_CUBIC)
-    return rgb
+
+@lru_cache(maxsize=None)
+def parameter_count(name: str) -> int:
+    from ..inference import create_inpainter
+
+    return create_inpainter(name, device="cpu", weights="random").parameter_count()
 
 
 def build_tasks(dataset: str, folder: str, size: int, kinds: Sequence[str], per_bin: int, masks_dir: Optional[str], seed: int = 0) -> List[Task]:
-    from ..training.data import list_images
-
     files = list_images(folder)
     shas = [_sha256(p) for p in files]
     order = lambda tag: np.random.default_rng(M.derive_seed(dataset, tag, seed)).permutation(len(files))  # noqa: E731
@@ -203,7 +199,6 @@ def run_dataset(dataset: str, tasks: List[Task], models: Sequence[str], store: R
 def aggregate(dataset: str, tasks: List[Task], models: Sequence[str], store: ResultsStore, size: int, precision: str,
               notes: Dict[str, str]) -> List[Dict]:
     """One row per model x mask kind x bin: mean, std and n of every metric, latency, params."""
-    from ..inference import create_inpainter
     from ..registry import get_config
 
     rows = store.load()
@@ -216,10 +211,7 @@ def aggregate(dataset: str, tasks: List[Task], models: Sequence[str], store: Res
         if not mine:
             continue
         cfg = get_config(name)
-        try:
-            params = create_inpainter(name, device="cpu", weights="random").parameter_count()
-        except Exception:
-            params = ""
+        params = parameter_count(name)
         latency = float(np.median([r["latency_s"] for r in mine]))
         groups: Dict[Tuple[str, str], List[Dict]] = {}
         for r in mine:
@@ -335,7 +327,6 @@ def main(argv: Optional[List[str]] = None) -> int:
             if a.repair:
                 for f in store.files():
                     try:
-                        from .store import read_rows
                         read_rows(f)
                     except StoreError:
                         print(f"repaired {f.name}: kept {repair(f)} rows (original in {f.name}.damaged)", file=sys.stderr)

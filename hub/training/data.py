@@ -3,7 +3,6 @@ function of (seed, step, index) so that a resumed run draws exactly the batches 
 have drawn without the interruption."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import List, Sequence, Tuple
 
 import cv2
@@ -11,21 +10,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..io import ImageLoadError, load_image
+from ..io import ImageLoadError, centre_square, list_images, load_image
 from ..masks import BINS, central_square, derive_seed, free_form, training_mask
-
-SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
-
-
-def list_images(folder: str) -> List[Path]:
-    root = Path(folder)
-    if not root.is_dir():
-        raise FileNotFoundError(f"image folder {folder} does not exist")
-    files = sorted(p for p in root.iterdir() if p.suffix.lower() in SUFFIXES)
-    if not files:
-        raise FileNotFoundError(f"no images in {folder}")
-    return files
-
 
 def _resize_short(rgb: np.ndarray, short: int) -> np.ndarray:
     h, w = rgb.shape[:2]
@@ -97,9 +83,7 @@ def validation_set(folder: str, size: int, count: int, seed: int = 0) -> Tuple[t
     bank = ImageBank(folder, size, limit=count, desc="validation")
     imgs, masks = [], []
     for i, rgb in enumerate(bank.images):
-        h, w = rgb.shape[:2]
-        t, l = (h - size) // 2, (w - size) // 2
-        imgs.append(torch.from_numpy(np.ascontiguousarray(rgb[t : t + size, l : l + size])).permute(2, 0, 1))
+        imgs.append(torch.from_numpy(centre_square(rgb, size)).permute(2, 0, 1))
         kind = i % (len(BINS) + 1)
         m = central_square(size, size) if kind == len(BINS) else free_form(size, size, kind, derive_seed("val", seed, i))
         masks.append(torch.from_numpy(m))

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 
 from ..models import context_encoder, deepfill, ga_context_encoder, glcic, lgnet
 from . import losses as L

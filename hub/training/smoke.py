@@ -14,6 +14,7 @@ from typing import List, Optional
 import torch
 
 from .. import ops
+from ..io import centre_square
 from ..masks import derive_seed, free_form, central_square
 from .recipes import RECIPES
 from .trainer import TrainConfig, Trainer
@@ -40,9 +41,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     bank = ImageBank(a.images, a.size, limit=a.count, desc="images")
     xs, ms = [], []
     for i, rgb in enumerate(bank.images):
-        h, w = rgb.shape[:2]
-        t, l = (h - a.size) // 2, (w - a.size) // 2
-        xs.append(torch.from_numpy(rgb[t : t + a.size, l : l + a.size].copy()).permute(2, 0, 1).float() / 255)
+        xs.append(torch.from_numpy(centre_square(rgb, a.size)).permute(2, 0, 1).float() / 255)
         ms.append(torch.from_numpy(central_square(a.size, a.size) if i % 2 else free_form(a.size, a.size, 3, derive_seed("smoke", i))))
     x, m = torch.stack(xs), torch.stack(ms)[:, None].float()
     print(f"{'family':20s} {'hole L1 before':>15s} {'after':>8s} {'steps':>6s} {'time':>7s}")

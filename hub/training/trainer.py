@@ -338,8 +338,7 @@ class Trainer:
         cfg = self.cfg
         _stop_on_sigterm()
         resumed = self.load_state()
-        short = int(round(cfg.size * 1.0))
-        bank = ImageBank(cfg.train_dir, short, desc="training images")
+        bank = ImageBank(cfg.train_dir, cfg.size, desc="training images")
         sampler = TrainSampler(bank, cfg.size, cfg.batch, cfg.seed, self.recipe.mask_kinds, self.rank, self.world)
         val = validation_set(cfg.val_dir or cfg.train_dir, cfg.size, cfg.val_count) if self.rank == 0 else None
         self.run_dir.mkdir(parents=True, exist_ok=True)
