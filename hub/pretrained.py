@@ -32,6 +32,8 @@ class Pretrained:
     domain: str        # "faces" or "scenes"
     size: int          # training resolution
     arch_overrides: Dict[str, Any] = field(default_factory=dict)
+    max_side: int = 0  # largest side run without resizing; 0 = the training size. Convolutional
+                       # models trained on multi-scale crops of scenes may run above it.
 
 
 def load_table() -> list:
@@ -47,7 +49,7 @@ def _register_all() -> None:
         register(
             base.replace(
                 name=p.name, arch=arch, checkpoint=p.file, sha256=p.sha256, domain=p.domain,
-                native_size=p.size, max_side=p.size, license=DATA_LICENSE, test_only=False,
+                native_size=p.size, max_side=p.max_side or p.size, license=DATA_LICENSE, test_only=False,
                 description=f"{base.description} ({p.domain}, {p.size}px)",
             ),
             get_entry(p.arch).builder,

@@ -317,9 +317,10 @@ def model_card_markdown(name: str) -> str:
                   f"{card.get('wall_time_s', 0) / 60:.0f} min on {card.get('hardware')}",
                   f"- Validation: L1 {v.get('l1', float('nan')):.2f}%, PSNR {v.get('psnr', float('nan')):.2f} dB, SSIM {v.get('ssim', float('nan')):.3f}",
                   f"- Losses: {card.get('losses', {}).get('recipe')} recipe; disabled: {', '.join(card.get('disabled_losses', [])) or 'none'}"]
-        bench = card.get("benchmark_faces_test_256")
-        if bench:
-            lines.append(f"- Quality bar on faces/test (beat Telea and Navier-Stokes): **{'met' if bench['meets_quality_bar'] else 'not met yet'}** "
-                         f"(L1 centre {bench['l1_center_fixed']:.2f}%, 50-60% {bench['l1_irregular_50-60%']:.2f}%)")
+        bar = card.get("quality_bar")
+        if bar:
+            fails = [f"{c['mask']} {c['metric']}" for c in bar.get("checks", []) if not c.get("pass")]
+            lines.append(f"- Quality bar on {bar.get('dataset')} (beat Telea and Navier-Stokes): **{'met' if bar.get('passes') else 'not met'}**"
+                         + (f"; misses {', '.join(fails)}" if fails else ""))
     lines += ["", f"*License:* {cfg.license}"]
     return "\n".join(l for l in lines if l is not None)

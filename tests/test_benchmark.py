@@ -147,3 +147,56 @@ def test_mosaic_task_kind(tmp_path, dataset):
                         "--models", "cv2_telea", "glcic.tiny"]) == 0
     rows = list(csv.DictReader(open(tmp_path / "lb" / "toy.csv")))
     assert {(r["model"], r["mask_kind"], r["bin"], r["n"]) for r in rows} == {("cv2_telea", "mosaic", "fixed", "3"), ("glcic.tiny", "mosaic", "fixed", "3")}
+
+
+# -- quality bar ------------------------------------------------------------------------------
+
+def _bar_csv(path, rows):
+    fields = ["dataset", "model", "mask_kind", "bin", "l1_mean", "ssim_mean"]
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        for model, kind, b, l1, ssim in rows:
+            w.writerow({"dataset": path.stem, "model": model, "mask_kind": kind, "bin": b, "l1_mean": l1, "ssim_mean": ssim})
+
+
+def _bar_rows(model, center_l1, ssim, bin56_l1):
+    return [(model, "center", "fixed", center_l1, ssim), (model, "square25", "fixed", center_l1, ssim),
+            (model, "irregular", "40-50%", bin56_l1 - 2.0, 0.8), (model, "irregular", "50-60%", bin56_l1, 0.7)]
+
+
+def test_quality_bar_verdicts_cards_and_table(tmp_path):
+    import json
+
+    from hub.benchmark import bar
+
+    lb = tmp_path / "lb"
+    lb.mkdir()
+    base = _bar_rows("cv2_telea", 4.0, 0.86, 6.0) + _bar_rows("cv2_ns", 4.2, 0.85, 5.9)
+    # "good" beats both everywhere; "close" only ties Telea's SSIM (a tie does not beat it);
+    # "noscore" has no 50-60% row at all
+    _bar_csv(lb / "faces.csv", base + _bar_rows("m.good", 3.0, 0.87, 5.0) + _bar_rows("m.close", 3.0, 0.86, 5.0)
+             + _bar_rows("m.noscore", 3.0, 0.87, 5.0)[:3])
+    _bar_csv(lb / "scenes.csv", base + _bar_rows("s.a", 3.0, 0.9, 5.5) + _bar_rows("s.b", 3.9, 0.9, 5.8)
+             + _bar_rows("s.c", 4.1, 0.9, 5.0))
+    ckpts = [("m.good", "faces"), ("m.close", "faces"), ("m.noscore", "faces"),
+             ("s.a", "scenes"), ("s.b", "scenes"), ("s.c", "scenes")]
+    v = bar.evaluate(lb, ckpts)
+    assert v["m.good"]["passes"] and not v["m.close"]["passes"] and not v["m.noscore"]["passes"]
+    assert [c["mask"] + " " + c["metric"] for c in v["m.close"]["checks"] if not c["pass"]] == ["center ssim", "square25 ssim"]
+    assert v["s.a"]["passes"] and v["s.b"]["passes"] and not v["s.c"]["passes"]   # s.c loses on the centre
+    summary = bar.domain_summary(v)
+    assert summary["faces"] == {"checkpoints": 3, "passing": 1, "needed": 3, "met": False}
+    assert summary["scenes"]["passing"] == 2 and not summary["scenes"]["met"]     # three are needed
+    text = bar.markdown(lb, v)
+    assert "| m.good | 3.00 |" in text and "misses: center ssim, square25 ssim" in text and "bar not met" in text
+
+    # the verdict lands in the card; the weights file is untouched
+    ck = tmp_path / "ck"
+    ck.mkdir()
+    (ck / "m.good.safetensors").write_bytes(b"weights")
+    (ck / "m.good.json").write_text(json.dumps({"name": "m.good", "benchmark_faces_test_256": {"old": 1}}))
+    assert bar.update_cards({"m.good": v["m.good"]}, ck, {"m.good": "m.good.safetensors"}) == ["m.good.json"]
+    card = json.loads((ck / "m.good.json").read_text())
+    assert card["quality_bar"]["passes"] is True and "benchmark_faces_test_256" not in card
+    assert (ck / "m.good.safetensors").read_bytes() == b"weights"

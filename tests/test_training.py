@@ -81,3 +81,27 @@ def test_corrupted_checkpoint_rejected_before_deserialising(tmp_path, image_dir)
         load_weights(ck, good)
     with pytest.raises(CheckpointError, match="not a valid safetensors"):
         load_weights(ck, None)
+
+
+def test_warm_start_recorded_and_publish_pins_sha(tmp_path, image_dir):
+    from hub.training.publish import publish
+
+    Trainer(config(tmp_path, image_dir)).fit()
+    parent = tmp_path / "ckpt" / "tiny_run.safetensors"
+    Trainer(config(tmp_path, image_dir, name="child", init=str(parent), export_dir=str(tmp_path / "ckpt2"))).fit()
+    child = tmp_path / "ckpt2" / "child.safetensors"
+    ws = json.loads(child.with_suffix(".json").read_text())["warm_start"]
+    assert ws["from"] == "tiny_run.safetensors" and ws["sha256"] == sha256_file(parent) and ws["parent_steps"] == 6
+
+    dest, table = tmp_path / "shipped", tmp_path / "pretrained.json"
+    row = publish(child, dest, table, max_side=64)
+    assert row["sha256"] == sha256_file(dest / "child.safetensors") and row["max_side"] == 64
+    assert row["arch"] == "glcic.tiny" and row["size"] == 32
+    publish(parent, dest, table)
+    assert [r["name"] for r in json.loads(table.read_text())] == ["child", "tiny_run"]
+    # a card that does not describe these bytes is refused
+    card = json.loads(parent.with_suffix(".json").read_text())
+    card["sha256"] = "0" * 64
+    parent.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(SystemExit, match="sha256"):
+        publish(parent, dest, table)

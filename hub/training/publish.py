@@ -17,7 +17,7 @@ from ..checkpoint import CHECKPOINT_DIR, sha256_file
 from ..pretrained import TABLE
 
 
-def publish(src: Path, dest_dir: Path = CHECKPOINT_DIR, table: Path = TABLE) -> dict:
+def publish(src: Path, dest_dir: Path = CHECKPOINT_DIR, table: Path = TABLE, max_side: int = 0) -> dict:
     card_path = src.with_suffix(".json")
     card = json.loads(card_path.read_text())
     digest = sha256_file(src)
@@ -33,6 +33,8 @@ def publish(src: Path, dest_dir: Path = CHECKPOINT_DIR, table: Path = TABLE) -> 
     overrides = {k: v for k, v in card["arch"].items() if base.get(k) != v and not (isinstance(v, list) and list(base.get(k, [])) == v)}
     row = {"name": card["name"], "arch": base_arch, "file": src.name, "sha256": digest, "domain": card["domain"],
            "size": card["image_size"], "arch_overrides": overrides}
+    if max_side:
+        row["max_side"] = max_side
     rows = json.loads(table.read_text()) if table.is_file() else []
     rows = [r for r in rows if r["name"] != row["name"]] + [row]
     table.write_text(json.dumps(sorted(rows, key=lambda r: r["name"]), indent=2) + "\n")
@@ -42,8 +44,10 @@ def publish(src: Path, dest_dir: Path = CHECKPOINT_DIR, table: Path = TABLE) -> 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m hub.training.publish")
     p.add_argument("weights", help="an exported .safetensors with its .json card beside it")
+    p.add_argument("--max-side", type=int, default=0,
+                   help="run without resizing up to this side (default: the training size)")
     a = p.parse_args(argv)
-    print(json.dumps(publish(Path(a.weights)), indent=2))
+    print(json.dumps(publish(Path(a.weights), max_side=a.max_side), indent=2))
     return 0
 
 

@@ -21,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from .. import ops
-from ..checkpoint import load_weights, save_weights
+from ..checkpoint import load_weights, read_card, save_weights, sha256_file
 from ..metrics import pixel_metrics
 from ..registry import get_entry
 from . import losses as L
@@ -328,10 +328,21 @@ class Trainer:
             "disabled_losses": self.disabled,
             "optimizer": {"type": "Adam", "lr": cfg.lr or self.recipe.lr, "betas": list(self.recipe.betas)},
             "validation": {"images": cfg.val_count, "masks": "free-form bins 0-60% and central square, fixed seeds", **metrics},
+            "warm_start": self._warm_start_record(),
             "license": "Weights MIT. Trained on public research images (CelebA / Places365 / ImageNet samples, see shared/data/README.md) whose own terms are research, non-commercial.",
         }
         save_weights(self.net.state_dict(), path, card, half=cfg.half_export)
         return path
+
+    def _warm_start_record(self) -> Optional[Dict[str, Any]]:
+        """Where the weights started from, so steps and images seen can be read in full:
+        this run's counts plus those of the parent checkpoint."""
+        if not self.cfg.init or not Path(self.cfg.init).is_file():
+            return None
+        parent = read_card(self.cfg.init) or {}
+        return {"from": Path(self.cfg.init).name, "sha256": sha256_file(self.cfg.init),
+                "parent_domain": parent.get("domain", ""), "parent_steps": parent.get("steps"),
+                "parent_images_seen": parent.get("images_seen")}
 
     # -- loop -------------------------------------------------------------------------------
     def fit(self) -> Dict[str, float]:
