@@ -367,6 +367,7 @@ class Trainer:
         if resumed:
             tqdm.write(f"resumed {cfg.name} at step {self.step}")
         metrics: Dict[str, float] = dict(self.best_metrics)
+        session_start = (time.time(), self.step)
         try:
             while self.step < total:
                 if cfg.minutes and (time.time() - t_start) > cfg.minutes * 60:
@@ -377,6 +378,9 @@ class Trainer:
                 self.images_seen += x.shape[0] * self.world
                 self.elapsed = time.time() - t_start
                 bar.update(1)
+                if cfg.minutes and self.step % 5 == 0:
+                    bar.total = self._budget_steps(total, session_start, t_start)
+                    bar.refresh()
                 if self.rank == 0 and self.step % cfg.log_every == 0:
                     for k, v in terms.items():
                         writer.writerow([self.step, self.images_seen, round(self.elapsed, 1), "train", k, f"{v:.6f}"])
@@ -395,6 +399,17 @@ class Trainer:
             log_f.close()
             bar.close()
         return metrics
+
+    def _budget_steps(self, total: int, session_start, t_start: float) -> int:
+        """The step a time budget will end at, at this session's pace (so the bar's ETA is
+        the budget's, not that of the step cap)."""
+        t0, s0 = session_start
+        done = self.step - s0
+        if done <= 0:
+            return total
+        pace = (time.time() - t0) / done
+        left = self.cfg.minutes * 60 - (time.time() - t_start)
+        return int(min(total, self.step + max(0.0, left) / pace))
 
     def _validate_and_export(self, val, writer) -> Dict[str, float]:
         metrics = self.validate(*val)
