@@ -190,6 +190,10 @@ def test_quality_bar_verdicts_cards_and_table(tmp_path):
     assert summary["scenes"]["passing"] == 2 and not summary["scenes"]["met"]     # three are needed
     text = bar.markdown(lb, v)
     assert "| m.good | 3.00 |" in text and "misses: center ssim, square25 ssim" in text and "bar not met" in text
+    made = bar.markdown(lb, v, {"m.good": {"arch_variant": "glcic.base", "arch": {"width": 32}, "steps": 10, "images_seen": 80,
+                                           "wall_time_s": 120, "warm_start": {"from": "p.safetensors", "parent_steps": 5,
+                                                                              "parent_images_seen": 40}}})
+    assert "| m.good | glcic.base (width=32) | 10 (+5) | 80 (+40) | 2 | p.safetensors |" in made
 
     # the verdict lands in the card; the weights file is untouched
     ck = tmp_path / "ck"

@@ -85,7 +85,26 @@ def domain_summary(verdicts: Dict[str, Dict]) -> Dict[str, Dict]:
     return summary
 
 
-def markdown(leaderboard_dir: Path, verdicts: Dict[str, Dict]) -> str:
+def training_rows(cards: Dict[str, Dict]) -> List[str]:
+    """A markdown table of how each checkpoint was made, from its card (warm starts count the
+    parent's steps and images too)."""
+    lines = ["| checkpoint | architecture | steps | images seen | wall time (min) | warm start from |", "|---|---|---|---|---|---|"]
+    for name in sorted(cards):
+        c = cards[name]
+        ws = c.get("warm_start") or {}
+        steps, seen = c.get("steps", 0), c.get("images_seen", 0)
+        if ws:
+            steps_txt = f"{steps:,} (+{ws.get('parent_steps') or 0:,})"
+            seen_txt = f"{seen:,} (+{ws.get('parent_images_seen') or 0:,})"
+        else:
+            steps_txt, seen_txt = f"{steps:,}", f"{seen:,}"
+        arch = ", ".join(f"{k}={v}" for k, v in c.get("arch", {}).items() if not isinstance(v, (list, dict)))
+        lines.append(f"| {name} | {c.get('arch_variant', '')} ({arch}) | {steps_txt} | {seen_txt} | "
+                     f"{c.get('wall_time_s', 0) / 60:.0f} | {ws.get('from', '')} |")
+    return lines
+
+
+def markdown(leaderboard_dir: Path, verdicts: Dict[str, Dict], cards: Optional[Dict[str, Dict]] = None) -> str:
     lines = ["# Quality bar", "", "Written by `python -m hub.benchmark.bar` from the leaderboard CSVs (256x256, "
              "50 images per bin or mask kind). L1 in % of the whole image (lower is better); a check passes "
              "when the checkpoint beats both Telea and Navier-Stokes.", ""]
@@ -109,6 +128,8 @@ def markdown(leaderboard_dir: Path, verdicts: Dict[str, Dict]) -> str:
             verdict = "baseline" if m in BASELINES else ("passes" if verdicts[m]["passes"] else
                       "misses: " + ", ".join(f"{c['mask']} {c['metric']}" for c in verdicts[m]["checks"] if not c["pass"]))
             lines.append(f"| {m} | " + " | ".join(cells) + f" | {verdict} |")
+    if cards:
+        lines += ["", "## How each checkpoint was made (from its model card)", "", *training_rows(cards)]
     return "\n".join(lines) + "\n"
 
 
@@ -140,16 +161,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--checkpoints", default=None, help="checkpoint folder whose cards are updated (default: the hub's)")
     p.add_argument("--no-write", action="store_true", help="print only")
     a = p.parse_args(argv)
-    from ..checkpoint import CHECKPOINT_DIR
+    from ..checkpoint import CHECKPOINT_DIR, read_card
     from ..pretrained import load_table
 
     lb = Path(a.leaderboard)
-    verdicts = evaluate(lb, [(r.name, r.domain) for r in load_table()])
-    text = markdown(lb, verdicts)
+    table = load_table()
+    ck_dir = Path(a.checkpoints) if a.checkpoints else CHECKPOINT_DIR
+    verdicts = evaluate(lb, [(r.name, r.domain) for r in table])
+    cards = {r.name: read_card(ck_dir / r.file) for r in table}
+    text = markdown(lb, verdicts, {k: v for k, v in cards.items() if v})
     print(text)
     if not a.no_write:
         (lb / "quality_bar.md").write_text(text)
-        for f in update_cards(verdicts, Path(a.checkpoints) if a.checkpoints else CHECKPOINT_DIR):
+        for f in update_cards(verdicts, ck_dir):
             print(f"card updated: {f}", file=sys.stderr)
     return 0
 
