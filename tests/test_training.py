@@ -105,3 +105,12 @@ def test_warm_start_recorded_and_publish_pins_sha(tmp_path, image_dir):
     parent.with_suffix(".json").write_text(json.dumps(card))
     with pytest.raises(SystemExit, match="sha256"):
         publish(parent, dest, table)
+
+
+def test_recipe_param_override_is_recorded_and_checked(tmp_path, image_dir):
+    Trainer(config(tmp_path, image_dir, recipe_params={"gamma": 0.5, "ae_alpha": 0})).fit()
+    card = json.loads((tmp_path / "ckpt" / "tiny_run.json").read_text())
+    assert card["losses"]["params"]["gamma"] == 0.5 and card["losses"]["params"]["ae_alpha"] == 0
+    assert any(d.startswith("ae_alpha = 0 (paper: 1.2)") for d in card["disabled_losses"])
+    with pytest.raises(ValueError, match="no parameter"):
+        Trainer(config(tmp_path, image_dir, name="bad", recipe_params={"not_a_weight": 1}))

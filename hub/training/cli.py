@@ -21,7 +21,7 @@ def _overrides(items: List[str]) -> dict:
     out = {}
     for it in items:
         if "=" not in it:
-            raise SystemExit(f"error: --arch-override expects key=value, got {it!r}")
+            raise SystemExit(f"error: expected key=value, got {it!r}")
         k, v = it.split("=", 1)
         try:
             out[k] = ast.literal_eval(v)
@@ -55,6 +55,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--domain", default="")
+    p.add_argument("--recipe-param", nargs="*", default=[],
+                   help="key=value changes to the family's loss weights (recorded in the card), e.g. gamma=0")
     a = p.parse_args(argv)
     from .trainer import TrainConfig, Trainer
 
@@ -63,6 +65,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         size=a.size, batch=a.batch, steps=a.steps, minutes=a.minutes, lr=a.lr, adversarial=not a.no_adv, seed=a.seed,
         bf16=not a.fp32, val_count=a.val_count, val_every=a.val_every, checkpoint_minutes=a.checkpoint_minutes,
         runs_dir=a.runs_dir, init=a.init, device=a.device, threads=a.threads, domain=a.domain,
+        recipe_params=_overrides(a.recipe_param),
     )
     if a.export_dir:
         cfg.export_dir = a.export_dir

@@ -9,6 +9,11 @@
 | msanet              | 1 x L2 + 0.001 x perceptual + 250 x style (own feats; style ramped in over 5k steps) | none in the paper | 3e-4, (0.9, 0.999) | free-form, box |
 | lgnet               | per stage L1 + 0.1 perceptual + 250 style (VGG16)     | SN-PatchGAN hinge (0.01)             | 1e-4, (0.5, 0.9)     | free-form, box            |
 
+`--recipe-param key=value` changes a weight for one run; the card lists it (a weight set to 0 is
+listed under disabled_losses). Used for MSA-Net: at 128 px the perceptual/style terms on its
+own features diverged (style term ~1e22 and L2 ~4e7 by step 200, validation L1 stuck at 14-15%;
+run log kept), so the shipped MSA-Net checkpoints train with beta = gamma = 0, eq. 11 only.
+
 (001 Table I for GLCIC and DeepFill: lr 1e-4, beta1 0.5, beta2 0.9, l1/coarse/ae alpha 1.2,
 gan alpha 0.001, wgan-gp lambda 10, 5 critic steps per generator step, gamma 0.9.)
 """

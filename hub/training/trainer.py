@@ -12,7 +12,7 @@ import json
 import os
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -53,6 +53,7 @@ class TrainConfig:
     export_dir: str = ""                 # default: the run folder; publish to checkpoints/ once it passes the bar
     init: str = ""                       # warm start weights (safetensors) when no run state
     half_export: bool = True
+    recipe_params: Dict[str, Any] = field(default_factory=dict)  # overrides of the recipe's loss weights
     device: str = "auto"
     threads: int = 0
     domain: str = ""
@@ -98,6 +99,11 @@ class Trainer:
         if cfg.family not in RECIPES:
             raise ValueError(f"no training recipe for family {cfg.family!r}; known: {', '.join(RECIPES)}")
         self.recipe = RECIPES[cfg.family]
+        unknown = set(cfg.recipe_params) - set(self.recipe.params)
+        if unknown:
+            raise ValueError(f"{cfg.family} recipe has no parameter {sorted(unknown)}; it has {sorted(self.recipe.params)}")
+        if cfg.recipe_params:
+            self.recipe = replace(self.recipe, params={**self.recipe.params, **cfg.recipe_params})
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         if cfg.threads:
@@ -123,7 +129,8 @@ class Trainer:
         if self.critic is not None:
             self.critic = self.critic.to(self.device)
             self.opt_d = torch.optim.Adam(self.critic.parameters(), lr=lr, betas=self.recipe.betas)
-        self.disabled: List[str] = []
+        self.disabled: List[str] = [f"{k} = 0 (paper: {RECIPES[cfg.family].params[k]}), set for this run"
+                                    for k, v in cfg.recipe_params.items() if v == 0 and RECIPES[cfg.family].params[k]]
         if not cfg.adversarial and self.recipe.adversarial != "none":
             self.disabled.append(f"adversarial ({self.recipe.adversarial}, weight {self.recipe.adv_weight}): switched off for this run")
         self.vgg = None
