@@ -315,8 +315,13 @@ def model_card_markdown(name: str) -> str:
                   f"- Architecture: `{card.get('arch')}`",
                   f"- Trained on: {card.get('train_dir')} ({card.get('domain')}), {card.get('steps')} steps, {card.get('images_seen')} images seen, "
                   f"{card.get('wall_time_s', 0) / 60:.0f} min on {card.get('hardware')}",
-                  f"- Validation: L1 {v.get('l1', float('nan')):.2f}%, PSNR {v.get('psnr', float('nan')):.2f} dB, SSIM {v.get('ssim', float('nan')):.3f}",
+                  f"- Validation{'' if card.get('val_dir') else ' (a fixed subset of the training folder: no separate validation set)'}: "
+                  f"L1 {v.get('l1', float('nan')):.2f}%, PSNR {v.get('psnr', float('nan')):.2f} dB, SSIM {v.get('ssim', float('nan')):.3f}",
                   f"- Losses: {card.get('losses', {}).get('recipe')} recipe; disabled: {', '.join(card.get('disabled_losses', [])) or 'none'}"]
+        ws = card.get("warm_start")
+        if ws:
+            lines.append(f"- Warm start: from `{ws.get('from')}` ({ws.get('parent_domain')}; {ws.get('parent_steps')} steps, "
+                         f"{ws.get('parent_images_seen')} images seen before this run)")
         bar = card.get("quality_bar")
         if bar:
             fails = [f"{c['mask']} {c['metric']}" for c in bar.get("checks", []) if not c.get("pass")]
