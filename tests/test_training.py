@@ -92,6 +92,10 @@ def test_warm_start_recorded_and_publish_pins_sha(tmp_path, image_dir):
     child = tmp_path / "ckpt2" / "child.safetensors"
     ws = json.loads(child.with_suffix(".json").read_text())["warm_start"]
     assert ws["from"] == "tiny_run.safetensors" and ws["sha256"] == sha256_file(parent) and ws["parent_steps"] == 6
+    # a resumed run keeps the record from its state, even without --init and after the parent changed
+    parent_sha = ws["sha256"]
+    Trainer(config(tmp_path, image_dir, name="child", steps=9, export_dir=str(tmp_path / "ckpt2"))).fit()
+    assert json.loads((tmp_path / "runs" / "child" / "state.json").read_text())["warm_start"]["sha256"] == parent_sha
 
     dest, table = tmp_path / "shipped", tmp_path / "pretrained.json"
     row = publish(child, dest, table, max_side=64)

@@ -29,6 +29,14 @@ from .data import ImageBank, TrainSampler, validation_set
 from .recipes import RECIPES, LossContext, local_windows
 
 
+def _warm_start_record(init: str) -> Dict[str, Any]:
+    """Where a warm start's weights came from, taken when they are loaded (and kept in the run
+    state), so the card can count the parent's steps and images too."""
+    parent = read_card(init) or {}
+    return {"from": Path(init).name, "sha256": sha256_file(init), "parent_domain": parent.get("domain", ""),
+            "parent_steps": parent.get("steps"), "parent_images_seen": parent.get("images_seen")}
+
+
 @dataclass
 class TrainConfig:
     family: str
@@ -129,6 +137,7 @@ class Trainer:
         if self.critic is not None:
             self.critic = self.critic.to(self.device)
             self.opt_d = torch.optim.Adam(self.critic.parameters(), lr=lr, betas=self.recipe.betas)
+        self.warm_start: Optional[Dict[str, Any]] = None
         self.disabled: List[str] = [f"{k} = 0 (paper: {RECIPES[cfg.family].params[k]}), set for this run"
                                     for k, v in cfg.recipe_params.items() if v == 0 and RECIPES[cfg.family].params[k]]
         if not cfg.adversarial and self.recipe.adversarial != "none":
@@ -163,7 +172,8 @@ class Trainer:
         t, m_g = _flatten_optimizer(self.opt_g, "opt_g")
         tensors.update({k: v.cpu().contiguous() for k, v in t.items()})
         meta: Dict[str, Any] = {"opt_g": m_g, "step": self.step, "images_seen": self.images_seen, "elapsed": self.elapsed,
-                                "best_val": self.best_val, "best_metrics": self.best_metrics, "config": asdict(self.cfg)}
+                                "best_val": self.best_val, "best_metrics": self.best_metrics, "config": asdict(self.cfg),
+                                "warm_start": self.warm_start}
         if self.critic is not None:
             tensors.update({f"d.{k}": v.detach().cpu().contiguous() for k, v in self.critic.state_dict().items()})
             t, m_d = _flatten_optimizer(self.opt_d, "opt_d")
@@ -194,10 +204,12 @@ class Trainer:
             torch.set_rng_state(tensors["rng.torch"])
             self.step, self.images_seen, self.elapsed = meta["step"], meta["images_seen"], meta["elapsed"]
             self.best_val, self.best_metrics = meta.get("best_val"), meta.get("best_metrics", {})
+            self.warm_start = meta.get("warm_start")
             return True
         if self.cfg.init:
             state = load_weights(self.cfg.init, None)
             self.net.load_state_dict(state)
+            self.warm_start = _warm_start_record(self.cfg.init)
             tqdm.write(f"warm start from {self.cfg.init}")
         return False
 
@@ -335,21 +347,11 @@ class Trainer:
             "disabled_losses": self.disabled,
             "optimizer": {"type": "Adam", "lr": cfg.lr or self.recipe.lr, "betas": list(self.recipe.betas)},
             "validation": {"images": cfg.val_count, "masks": "free-form bins 0-60% and central square, fixed seeds", **metrics},
-            "warm_start": self._warm_start_record(),
+            "warm_start": self.warm_start,
             "license": "Weights MIT. Trained on public research images (CelebA / Places365 / ImageNet samples, see shared/data/README.md) whose own terms are research, non-commercial.",
         }
         save_weights(self.net.state_dict(), path, card, half=cfg.half_export)
         return path
-
-    def _warm_start_record(self) -> Optional[Dict[str, Any]]:
-        """Where the weights started from, so steps and images seen can be read in full:
-        this run's counts plus those of the parent checkpoint."""
-        if not self.cfg.init or not Path(self.cfg.init).is_file():
-            return None
-        parent = read_card(self.cfg.init) or {}
-        return {"from": Path(self.cfg.init).name, "sha256": sha256_file(self.cfg.init),
-                "parent_domain": parent.get("domain", ""), "parent_steps": parent.get("steps"),
-                "parent_images_seen": parent.get("images_seen")}
 
     # -- loop -------------------------------------------------------------------------------
     def fit(self) -> Dict[str, float]:
