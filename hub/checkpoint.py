@@ -77,7 +77,7 @@ def save_weights(
         card["sha256"] = digest
         card["size_bytes"] = len(data)
         card["dtype"] = "float16" if half else "float32"
-        _atomic_write(path.with_suffix(".json"), (json.dumps(card, indent=2, sort_keys=True) + "\n").encode())
+        write_card(path, card)
     return digest
 
 
@@ -99,6 +99,11 @@ def load_weights(path: os.PathLike, expected_sha256: Optional[str]) -> Dict[str,
     except (SafetensorError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"checkpoint {path.name} is not a valid safetensors file ({exc})") from None
     return {k: (v.float() if v.dtype in (torch.float16, torch.bfloat16) else v) for k, v in tensors.items()}
+
+
+def write_card(path: os.PathLike, card: Dict[str, Any]) -> None:
+    """Write (atomically) the model card beside a weights file."""
+    _atomic_write(Path(path).with_suffix(".json"), (json.dumps(card, indent=2, sort_keys=True) + "\n").encode())
 
 
 def read_card(path: os.PathLike) -> Optional[Dict[str, Any]]:

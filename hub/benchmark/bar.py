@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -61,18 +60,17 @@ def judge(rows, model: str, domain: str) -> Dict:
     return {"checks": checks, "passes": all(c["pass"] for c in checks)}
 
 
+def read_boards(leaderboard_dir: Path) -> Dict[str, Dict]:
+    """domain -> its leaderboard rows, for the domains that have a bar and a CSV."""
+    paths = {d: leaderboard_dir / f"{d}.csv" for d in RULES}
+    return {d: read_leaderboard(p) for d, p in paths.items() if p.is_file()}
+
+
 def evaluate(leaderboard_dir: Path, checkpoints: Sequence[Tuple[str, str]]) -> Dict[str, Dict]:
     """checkpoints: (name, domain). Returns name -> verdict (domain, dataset, checks, passes)."""
-    out: Dict[str, Dict] = {}
-    cache: Dict[str, Dict] = {}
-    for name, domain in checkpoints:
-        if domain not in RULES:
-            continue
-        path = leaderboard_dir / f"{domain}.csv"
-        if domain not in cache:
-            cache[domain] = read_leaderboard(path) if path.is_file() else {}
-        out[name] = {"domain": domain, "dataset": f"{domain}/test", **judge(cache[domain], name, domain)}
-    return out
+    boards = read_boards(leaderboard_dir)
+    return {name: {"domain": domain, "dataset": f"{domain}/test", **judge(boards.get(domain, {}), name, domain)}
+            for name, domain in checkpoints if domain in RULES}
 
 
 def domain_summary(verdicts: Dict[str, Dict]) -> Dict[str, Dict]:
@@ -111,11 +109,7 @@ def markdown(leaderboard_dir: Path, verdicts: Dict[str, Dict], cards: Optional[D
     for domain, s in domain_summary(verdicts).items():
         lines.append(f"- **{domain}**: {s['passing']} of {s['checkpoints']} checkpoints pass their checks "
                      f"(needed: {s['needed']}) -> bar {'met' if s['met'] else 'not met'}")
-    for domain in RULES:
-        path = leaderboard_dir / f"{domain}.csv"
-        if not path.is_file():
-            continue
-        rows = read_leaderboard(path)
+    for domain, rows in read_boards(leaderboard_dir).items():
         models = list(BASELINES) + sorted(n for n, v in verdicts.items() if v["domain"] == domain)
         lines += ["", f"## {domain}/test: L1 % per mask kind and irregular bin", "",
                   "| model | " + " | ".join(k if b == "fixed" else b for k, b in TABLE_COLUMNS) + " | verdict |",
@@ -136,6 +130,8 @@ def markdown(leaderboard_dir: Path, verdicts: Dict[str, Dict], cards: Optional[D
 def update_cards(verdicts: Dict[str, Dict], checkpoint_dir: Path, files: Optional[Dict[str, str]] = None) -> List[str]:
     """Write each verdict into its card (the card is not covered by the weights' sha256).
     files: checkpoint name -> weights file name (default: hub/pretrained.json)."""
+    from ..checkpoint import write_card
+
     if files is None:
         from ..pretrained import load_table
 
@@ -148,9 +144,7 @@ def update_cards(verdicts: Dict[str, Dict], checkpoint_dir: Path, files: Optiona
         card = json.loads(card_path.read_text())
         card.pop("benchmark_faces_test_256", None)
         card["quality_bar"] = verdict
-        tmp = card_path.with_name(f".{card_path.name}.tmp")
-        tmp.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
-        os.replace(tmp, card_path)
+        write_card(card_path, card)
         written.append(card_path.name)
     return written
 
