@@ -113,3 +113,30 @@ def test_irregular_masks_binned_by_measured_ratio():
         assert len(picked) == 5
         assert all(M.bin_index(M.hole_ratio(m)) == k for _, m in picked)
         assert [i for i, _ in picked] == [i for i, _ in irr.pick(k, 5, seed=0, size=(256, 256))]
+
+
+def _core_fraction(m: np.ndarray) -> float:
+    """Share of hole pixels more than 4 px from the hole's edge (how thick the hole is)."""
+    import cv2
+
+    return float(cv2.erode(m.astype(np.uint8), np.ones((9, 9), np.uint8)).sum() / m.sum())
+
+
+def test_blob_masks_are_large_thick_and_seeded():
+    ratios = [M.hole_ratio(M.blob(128, 128, s)) for s in range(40)] + [M.hole_ratio(M.blob(96, 160, s)) for s in range(10)]
+    assert all(0.3 < r <= 0.6 for r in ratios)
+    assert np.array_equal(M.blob(128, 128, 7), M.blob(128, 128, 7))
+    assert not np.array_equal(M.blob(128, 128, 7), M.blob(128, 128, 8))
+    # thick like the benchmark's 50-60% masks, unlike the thin free-form strokes of that bin
+    blob_core = np.mean([_core_fraction(M.blob(128, 128, s)) for s in range(20)])
+    stroke_core = np.mean([_core_fraction(M.free_form(128, 128, 5, s)) for s in range(20)])
+    assert blob_core > 0.55 > 0.45 > stroke_core
+
+
+def test_training_mask_kinds():
+    rng = np.random.default_rng(0)
+    for kind in M.TRAINING_MASK_KINDS:
+        m = M.training_mask(64, 64, rng, [kind])
+        assert m.shape == (64, 64) and m.dtype == bool and 0 < M.hole_ratio(m) <= 0.6
+    with pytest.raises(ValueError, match="unknown training mask kind"):
+        M.training_mask(64, 64, rng, ["ring"])

@@ -118,3 +118,26 @@ def test_recipe_param_override_is_recorded_and_checked(tmp_path, image_dir):
     assert any(d.startswith("ae_alpha = 0 (paper: 1.2)") for d in card["disabled_losses"])
     with pytest.raises(ValueError, match="no parameter"):
         Trainer(config(tmp_path, image_dir, name="bad", recipe_params={"not_a_weight": 1}))
+
+
+def test_mask_kinds_override_is_recorded_and_checked(tmp_path, image_dir):
+    Trainer(config(tmp_path, image_dir, mask_kinds=("blob",))).fit()
+    card = json.loads((tmp_path / "ckpt" / "tiny_run.json").read_text())
+    assert card["losses"]["mask_kinds"] == ["blob"] and "blob" in card["validation"]["masks"]
+    with pytest.raises(ValueError, match="unknown training mask kind"):
+        Trainer(config(tmp_path, image_dir, name="bad", mask_kinds=("ring",)))
+
+
+def test_resume_after_validation_masks_changed_forgets_best_score(tmp_path, image_dir):
+    Trainer(config(tmp_path, image_dir, steps=3)).fit()
+    js = tmp_path / "runs" / "tiny_run" / "state.json"
+    meta = json.loads(js.read_text())
+    assert meta["best_val"] is not None
+    t = Trainer(config(tmp_path, image_dir))
+    t.load_state()
+    assert t.best_val == meta["best_val"]
+    meta["val_masks"] = "free-form bins 0-60% and central square, fixed seeds"  # an older run's set
+    js.write_text(json.dumps(meta))
+    t = Trainer(config(tmp_path, image_dir))
+    t.load_state()
+    assert t.best_val is None and t.step == 3

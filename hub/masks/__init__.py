@@ -123,6 +123,53 @@ def free_form(h: int, w: int, bin_k: int, seed: int, max_tries: int = 50) -> np.
     raise RuntimeError(f"could not draw a mask in bin {BIN_LABELS[bin_k]} at {h}x{w}")
 
 
+def blob(h: int, w: int, seed: int, lo: float = 0.3, hi: float = 0.6) -> np.ndarray:
+    """A seeded large hole: overlapping ellipses and thick strokes grown until the ratio
+    passes a target in (lo, hi], then a few small known islands cut back in.
+
+    The free-form strokes above stay thin even at 50-60%; the large-ratio masks of Liu et
+    al. 2018 are mostly one thick region with ragged edges and islands. Training on these
+    (after LaMa's "thick" masks) is what the big-hole bins need; test masks are never used.
+    """
+    import cv2
+
+    rng = np.random.default_rng(derive_seed("blob", seed))
+    target = rng.uniform(lo, hi)
+    side = min(h, w)
+    canvas = np.zeros((h, w), dtype=np.uint8)
+    cy, cx = rng.uniform(0.25, 0.75) * h, rng.uniform(0.25, 0.75) * w
+    while np.count_nonzero(canvas) / canvas.size < target:
+        if rng.random() < 0.6:
+            y = int(np.clip(cy + rng.normal(0, 0.2) * h, 0, h - 1))
+            x = int(np.clip(cx + rng.normal(0, 0.2) * w, 0, w - 1))
+            axes = (int(side * rng.uniform(0.08, 0.3)), int(side * rng.uniform(0.08, 0.3)))
+            cv2.ellipse(canvas, (x, y), axes, float(rng.uniform(0, 180)), 0, 360, 255, -1)
+        else:
+            _stroke(canvas, rng, max(4, int(side * 0.2)))
+    for _ in range(int(rng.integers(0, 6))):
+        y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
+        r = max(1, int(side * rng.uniform(0.01, 0.05)))
+        cv2.circle(canvas, (x, y), r, 0, -1)
+    m = canvas > 0
+    if hole_ratio(m) > hi:
+        m &= ~_trim(m, hi, rng)
+    return m
+
+
+def _trim(m: np.ndarray, hi: float, rng: np.random.Generator) -> np.ndarray:
+    """Rows cut from the hole's far side so that the ratio ends at or below `hi`."""
+    h, w = m.shape
+    cut = np.zeros_like(m)
+    excess = int(np.count_nonzero(m) - hi * m.size) + 1
+    rows = range(h) if rng.random() < 0.5 else range(h - 1, -1, -1)
+    for r in rows:
+        if excess <= 0:
+            break
+        cut[r] = m[r]
+        excess -= int(np.count_nonzero(m[r]))
+    return cut
+
+
 # -- the irregular mask set of Liu et al. 2018 -------------------------------------------
 
 class IrregularMasks:
@@ -202,9 +249,12 @@ def mosaic_blend(image: np.ndarray, mask: np.ndarray, unit: int = 12) -> np.ndar
     return np.where(mask[..., None], mosaic(image, unit), image)
 
 
+TRAINING_MASK_KINDS = ("free_form", "box", "blob", "center")
+
+
 def training_mask(h: int, w: int, rng: np.random.Generator, kinds: Iterable[str] = ("free_form", "box")) -> np.ndarray:
-    """One random training mask: a free-form mask from any bin up to 60%, a box, or the
-    central square, chosen uniformly among `kinds`."""
+    """One random training mask: a free-form mask from any bin up to 60%, a box, a large
+    blob (30-60%) or the central square, chosen uniformly among `kinds`."""
     kinds = list(kinds)
     kind = kinds[int(rng.integers(0, len(kinds)))]
     seed = int(rng.integers(0, 2**62))
@@ -214,4 +264,6 @@ def training_mask(h: int, w: int, rng: np.random.Generator, kinds: Iterable[str]
         return random_square(h, w, seed, area=float(rng.uniform(0.06, 0.35)))
     if kind == "center":
         return central_square(h, w)
+    if kind == "blob":
+        return blob(h, w, seed)
     raise ValueError(f"unknown training mask kind {kind!r}")

@@ -57,6 +57,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--domain", default="")
     p.add_argument("--recipe-param", nargs="*", default=[],
                    help="key=value changes to the family's loss weights (recorded in the card), e.g. gamma=0")
+    p.add_argument("--mask-kinds", nargs="*", default=[],
+                   help="training mask kinds instead of the recipe's: free_form, box, blob, center (recorded in the card)")
     a = p.parse_args(argv)
     from .trainer import TrainConfig, Trainer
 
@@ -65,7 +67,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         size=a.size, batch=a.batch, steps=a.steps, minutes=a.minutes, lr=a.lr, adversarial=not a.no_adv, seed=a.seed,
         bf16=not a.fp32, val_count=a.val_count, val_every=a.val_every, checkpoint_minutes=a.checkpoint_minutes,
         runs_dir=a.runs_dir, init=a.init, device=a.device, threads=a.threads, domain=a.domain,
-        recipe_params=_overrides(a.recipe_param),
+        recipe_params=_overrides(a.recipe_param), mask_kinds=tuple(a.mask_kinds),
     )
     if a.export_dir:
         cfg.export_dir = a.export_dir

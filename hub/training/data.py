@@ -11,7 +11,7 @@ import torch
 from tqdm import tqdm
 
 from ..io import ImageLoadError, centre_square, list_images, load_image
-from ..masks import BINS, central_square, derive_seed, free_form, training_mask
+from ..masks import BINS, blob, central_square, derive_seed, free_form, training_mask
 
 def _resize_short(rgb: np.ndarray, short: int) -> np.ndarray:
     h, w = rgb.shape[:2]
@@ -77,14 +77,23 @@ class TrainSampler:
         return x, m
 
 
+VALIDATION_MASKS = "free-form bins 0-60%, central square and large blob, fixed seeds"
+
+
 def validation_set(folder: str, size: int, count: int, seed: int = 0) -> Tuple[torch.Tensor, torch.Tensor]:
     """A fixed validation subset: the first `count` images (centre crop) with fixed masks
-    cycling through the six free-form bins and the central square."""
+    cycling through the six free-form bins, the central square and a large blob (the
+    kind where networks trail diffusion, so model selection must see it)."""
     bank = ImageBank(folder, size, limit=count, desc="validation")
     imgs, masks = [], []
     for i, rgb in enumerate(bank.images):
         imgs.append(torch.from_numpy(centre_square(rgb, size)).permute(2, 0, 1))
-        kind = i % (len(BINS) + 1)
-        m = central_square(size, size) if kind == len(BINS) else free_form(size, size, kind, derive_seed("val", seed, i))
+        kind = i % (len(BINS) + 2)
+        if kind < len(BINS):
+            m = free_form(size, size, kind, derive_seed("val", seed, i))
+        elif kind == len(BINS):
+            m = central_square(size, size)
+        else:
+            m = blob(size, size, derive_seed("val", seed, i))
         masks.append(torch.from_numpy(m))
     return torch.stack(imgs).float() / 255.0, torch.stack(masks)[:, None].float()

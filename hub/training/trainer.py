@@ -14,7 +14,7 @@ import platform
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -25,7 +25,8 @@ from ..checkpoint import load_weights, read_card, save_weights, sha256_file
 from ..metrics import pixel_metrics
 from ..registry import get_entry
 from . import losses as L
-from .data import ImageBank, TrainSampler, validation_set
+from .data import VALIDATION_MASKS, ImageBank, TrainSampler, validation_set
+from ..masks import TRAINING_MASK_KINDS
 from .recipes import RECIPES, LossContext, local_windows
 
 
@@ -62,6 +63,7 @@ class TrainConfig:
     init: str = ""                       # warm start weights (safetensors) when no run state
     half_export: bool = True
     recipe_params: Dict[str, Any] = field(default_factory=dict)  # overrides of the recipe's loss weights
+    mask_kinds: Tuple[str, ...] = ()  # training mask kinds; empty = the recipe's
     device: str = "auto"
     threads: int = 0
     domain: str = ""
@@ -112,6 +114,11 @@ class Trainer:
             raise ValueError(f"{cfg.family} recipe has no parameter {sorted(unknown)}; it has {sorted(self.recipe.params)}")
         if cfg.recipe_params:
             self.recipe = replace(self.recipe, params={**self.recipe.params, **cfg.recipe_params})
+        if cfg.mask_kinds:
+            bad = set(cfg.mask_kinds) - set(TRAINING_MASK_KINDS)
+            if bad:
+                raise ValueError(f"unknown training mask kind {sorted(bad)}; known: {', '.join(TRAINING_MASK_KINDS)}")
+            self.recipe = replace(self.recipe, mask_kinds=tuple(cfg.mask_kinds))
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         if cfg.threads:
@@ -173,7 +180,7 @@ class Trainer:
         tensors.update({k: v.cpu().contiguous() for k, v in t.items()})
         meta: Dict[str, Any] = {"opt_g": m_g, "step": self.step, "images_seen": self.images_seen, "elapsed": self.elapsed,
                                 "best_val": self.best_val, "best_metrics": self.best_metrics, "config": asdict(self.cfg),
-                                "warm_start": self.warm_start}
+                                "warm_start": self.warm_start, "val_masks": VALIDATION_MASKS}
         if self.critic is not None:
             tensors.update({f"d.{k}": v.detach().cpu().contiguous() for k, v in self.critic.state_dict().items()})
             t, m_d = _flatten_optimizer(self.opt_d, "opt_d")
@@ -204,6 +211,10 @@ class Trainer:
             torch.set_rng_state(tensors["rng.torch"])
             self.step, self.images_seen, self.elapsed = meta["step"], meta["images_seen"], meta["elapsed"]
             self.best_val, self.best_metrics = meta.get("best_val"), meta.get("best_metrics", {})
+            if meta.get("val_masks") != VALIDATION_MASKS:
+                # A best score on other validation masks says nothing about these ones.
+                tqdm.write("validation masks changed since this state was saved; best validation score reset")
+                self.best_val, self.best_metrics = None, {}
             self.warm_start = meta.get("warm_start")
             return True
         if self.cfg.init:
@@ -346,7 +357,7 @@ class Trainer:
                        "adv_weight": self.recipe.adv_weight if cfg.adversarial else 0.0, "mask_kinds": list(self.recipe.mask_kinds)},
             "disabled_losses": self.disabled,
             "optimizer": {"type": "Adam", "lr": cfg.lr or self.recipe.lr, "betas": list(self.recipe.betas)},
-            "validation": {"images": cfg.val_count, "masks": "free-form bins 0-60% and central square, fixed seeds", **metrics},
+            "validation": {"images": cfg.val_count, "masks": VALIDATION_MASKS, **metrics},
             "warm_start": self.warm_start,
             "license": "Weights MIT. Trained on public research images (CelebA / Places365 / ImageNet samples, see shared/data/README.md) whose own terms are research, non-commercial.",
         }
