@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from conftest import photo_folder
 from hub.checkpoint import CheckpointError, load_weights, sha256_file
@@ -64,6 +65,9 @@ def test_resume_continues_with_identical_next_loss(tmp_path, image_dir, family, 
     assert b2.load_state() and b2.step == 2
     lb += losses_of(b2, 4)
     assert lb == la
+    # the exported weight average resumes exactly too
+    ema_a, ema_b = a.ema.module.state_dict(), b2.ema.module.state_dict()
+    assert all(torch.equal(ema_a[k], ema_b[k]) for k in ema_a)
 
 
 def test_corrupted_checkpoint_rejected_before_deserialising(tmp_path, image_dir):
@@ -141,3 +145,18 @@ def test_resume_after_validation_masks_changed_forgets_best_score(tmp_path, imag
     t = Trainer(config(tmp_path, image_dir))
     t.load_state()
     assert t.best_val is None and t.step == 3
+
+
+def test_export_is_the_weight_average(tmp_path, image_dir):
+    t = Trainer(config(tmp_path, image_dir, steps=5, val_every=5))
+    t.fit()
+    card = json.loads((tmp_path / "ckpt" / "tiny_run.json").read_text())
+    assert card["weights"].startswith("exponential moving average, decay 0.999")
+    exported = load_weights(tmp_path / "ckpt" / "tiny_run.safetensors", card["sha256"])
+    ema, raw = t.ema.module.state_dict(), t.net.state_dict()
+    dist = lambda sd: sum(float((exported[k].float() - sd[k].float()).abs().sum()) for k in exported)  # noqa: E731
+    assert dist(raw) > 0 and dist(ema) < 0.2 * dist(raw)  # fp16 storage of the average, not the raw weights
+    raw_run = Trainer(config(tmp_path, image_dir, name="raw", steps=5, val_every=5, ema_decay=0.0))
+    raw_run.fit()
+    assert raw_run.ema is None
+    assert json.loads((tmp_path / "ckpt" / "raw.json").read_text())["weights"] == "raw"

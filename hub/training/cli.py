@@ -59,6 +59,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                    help="key=value changes to the family's loss weights (recorded in the card), e.g. gamma=0")
     p.add_argument("--mask-kinds", nargs="*", default=[],
                    help="training mask kinds instead of the recipe's: free_form, box, blob, center (recorded in the card)")
+    p.add_argument("--ema", type=float, default=0.999, help="decay of the exported weight average (0 = export the raw weights)")
     a = p.parse_args(argv)
     from .trainer import TrainConfig, Trainer
 
@@ -67,7 +68,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         size=a.size, batch=a.batch, steps=a.steps, minutes=a.minutes, lr=a.lr, adversarial=not a.no_adv, seed=a.seed,
         bf16=not a.fp32, val_count=a.val_count, val_every=a.val_every, checkpoint_minutes=a.checkpoint_minutes,
         runs_dir=a.runs_dir, init=a.init, device=a.device, threads=a.threads, domain=a.domain,
-        recipe_params=_overrides(a.recipe_param), mask_kinds=tuple(a.mask_kinds),
+        recipe_params=_overrides(a.recipe_param), mask_kinds=tuple(a.mask_kinds), ema_decay=a.ema,
     )
     if a.export_dir:
         cfg.export_dir = a.export_dir
