@@ -249,7 +249,13 @@ def mosaic_blend(image: np.ndarray, mask: np.ndarray, unit: int = 12) -> np.ndar
     return np.where(mask[..., None], mosaic(image, unit), image)
 
 
-TRAINING_MASK_KINDS = ("free_form", "box", "blob", "center")
+_TRAINING_MASKS = {
+    "free_form": lambda h, w, rng, seed: free_form(h, w, int(rng.integers(0, len(BINS))), seed),
+    "box": lambda h, w, rng, seed: random_square(h, w, seed, area=float(rng.uniform(0.06, 0.35))),
+    "blob": lambda h, w, rng, seed: blob(h, w, seed),
+    "center": lambda h, w, rng, seed: central_square(h, w),
+}
+TRAINING_MASK_KINDS = tuple(_TRAINING_MASKS)
 
 
 def training_mask(h: int, w: int, rng: np.random.Generator, kinds: Iterable[str] = ("free_form", "box")) -> np.ndarray:
@@ -258,12 +264,6 @@ def training_mask(h: int, w: int, rng: np.random.Generator, kinds: Iterable[str]
     kinds = list(kinds)
     kind = kinds[int(rng.integers(0, len(kinds)))]
     seed = int(rng.integers(0, 2**62))
-    if kind == "free_form":
-        return free_form(h, w, int(rng.integers(0, len(BINS))), seed)
-    if kind == "box":
-        return random_square(h, w, seed, area=float(rng.uniform(0.06, 0.35)))
-    if kind == "center":
-        return central_square(h, w)
-    if kind == "blob":
-        return blob(h, w, seed)
-    raise ValueError(f"unknown training mask kind {kind!r}")
+    if kind not in _TRAINING_MASKS:
+        raise ValueError(f"unknown training mask kind {kind!r}; known: {', '.join(TRAINING_MASK_KINDS)}")
+    return _TRAINING_MASKS[kind](h, w, rng, seed)

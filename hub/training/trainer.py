@@ -23,11 +23,11 @@ from tqdm import tqdm
 
 from .. import ops
 from ..checkpoint import load_weights, read_card, save_weights, sha256_file
+from ..masks import TRAINING_MASK_KINDS
 from ..metrics import pixel_metrics
 from ..registry import get_entry
 from . import losses as L
 from .data import VALIDATION_MASKS, ImageBank, TrainSampler, validation_set
-from ..masks import TRAINING_MASK_KINDS
 from .recipes import RECIPES, LossContext, local_windows
 
 
