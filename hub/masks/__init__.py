@@ -258,12 +258,19 @@ _TRAINING_MASKS = {
 TRAINING_MASK_KINDS = tuple(_TRAINING_MASKS)
 
 
+def check_training_kinds(kinds: Iterable[str]) -> Tuple[str, ...]:
+    """`kinds` as a tuple, or a ValueError naming the unknown ones and the known ones."""
+    kinds = tuple(kinds)
+    bad = sorted(set(kinds) - set(_TRAINING_MASKS))
+    if bad:
+        raise ValueError(f"unknown training mask kind {bad}; known: {', '.join(TRAINING_MASK_KINDS)}")
+    return kinds
+
+
 def training_mask(h: int, w: int, rng: np.random.Generator, kinds: Iterable[str] = ("free_form", "box")) -> np.ndarray:
     """One random training mask: a free-form mask from any bin up to 60%, a box, a large
     blob (30-60%) or the central square, chosen uniformly among `kinds`."""
     kinds = list(kinds)
     kind = kinds[int(rng.integers(0, len(kinds)))]
     seed = int(rng.integers(0, 2**62))
-    if kind not in _TRAINING_MASKS:
-        raise ValueError(f"unknown training mask kind {kind!r}; known: {', '.join(TRAINING_MASK_KINDS)}")
-    return _TRAINING_MASKS[kind](h, w, rng, seed)
+    return _TRAINING_MASKS[check_training_kinds([kind])[0]](h, w, rng, seed)

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from .. import ops
 from ..checkpoint import load_weights, read_card, save_weights, sha256_file
-from ..masks import TRAINING_MASK_KINDS
+from ..masks import check_training_kinds
 from ..metrics import pixel_metrics
 from ..registry import get_entry
 from . import losses as L
@@ -117,10 +117,7 @@ class Trainer:
         if cfg.recipe_params:
             self.recipe = replace(self.recipe, params={**self.recipe.params, **cfg.recipe_params})
         if cfg.mask_kinds:
-            bad = set(cfg.mask_kinds) - set(TRAINING_MASK_KINDS)
-            if bad:
-                raise ValueError(f"unknown training mask kind {sorted(bad)}; known: {', '.join(TRAINING_MASK_KINDS)}")
-            self.recipe = replace(self.recipe, mask_kinds=tuple(cfg.mask_kinds))
+            self.recipe = replace(self.recipe, mask_kinds=check_training_kinds(cfg.mask_kinds))
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         if cfg.threads:
