@@ -22,6 +22,9 @@ from .checkpoint import CheckpointError, load_into, load_weights, resolve, sha25
 from .registry import ModelConfig, get_entry
 
 STRATEGIES = ("auto", "original", "resize", "crop")
+# Names how a window is resampled to the model's size and back; part of the benchmark's
+# cache identity of every model that resizes, so a change here recomputes their rows.
+RESAMPLING = "downscale_known/1"
 
 
 @dataclass
@@ -29,8 +32,9 @@ class InpaintResult:
     """Output of `Inpainter.run`.
 
     image:      composited output (N, 3, H, W) in [0, 1]; known pixels equal the input's.
-    raw:        the model's uncomposited prediction at the input size; outside the window
-                the model saw (crop strategy) it holds the input.
+    raw:        the model's prediction at the input size, before compositing; outside the
+                window the model saw (crop strategy) it holds the input. When the model ran
+                at a smaller size, pixels that were partly known there hold their known mean.
     extras:     per-model images at the input size (e.g. "attention" for contextual
                 attention models), or empty.
     strategies: the strategy used for each sample ("identity" for an empty mask).
@@ -134,13 +138,21 @@ class Inpainter:
         win_img, win_mask = img[..., t:b, l:r], m[..., t:b, l:r]
         h, w = b - t, r - l
         th, tw = (h, w) if strategy == "original" else self._target_size(h, w)
-        # Zero the hole before resampling (no hole pixel leaks into the known area), and again
-        # after it: pixels that straddle the hole border are hole at the model's size, and a
-        # network must see them empty, exactly as in training.
-        small_mask = ops.resize_mask(win_mask, (th, tw))
-        small_img = ops.prepare_input(ops.resize_image(ops.prepare_input(win_img, win_mask), (th, tw)), small_mask)
+        shrink = (th, tw) != (h, w) and th <= h and tw <= w
+        if shrink:
+            # Known pixels are averaged without the hole; only pixels that are all hole stay
+            # hole at the model's size, so thin strokes do not widen (ops.downscale_known).
+            small_img, small_mask = ops.downscale_known(win_img, win_mask, (th, tw))
+        else:
+            # Enlarging (fixed-size models on small windows): zero the hole before resampling
+            # and call every pixel that straddles the hole border a hole, as in training.
+            small_mask = ops.resize_mask(win_mask, (th, tw))
+            small_img = ops.prepare_input(ops.resize_image(ops.prepare_input(win_img, win_mask), (th, tw)), small_mask)
         small_fill = None if prefill is None else ops.resize_image(prefill[..., t:b, l:r], (th, tw))
         pred, ext = self._predict(small_img, small_mask, small_fill)
+        if shrink:
+            # Partly known source pixels are known at the model's size: keep their known mean.
+            pred = ops.composite(small_img, pred, small_mask)
         pred = ops.resize_image(pred, (h, w))
         raw = img.clone()
         raw[..., t:b, l:r] = pred

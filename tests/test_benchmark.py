@@ -81,6 +81,23 @@ def test_run_resume_and_changed_checkpoint(tmp_path, dataset, learned_pair, monk
     assert len(added) == n_tasks and {r["model"] for r in added} == {name_a}
 
 
+def test_resampling_change_recomputes_only_models_that_resize(monkeypatch):
+    """A model run below the evaluation size depends on how windows are resampled, so that
+    code's version is part of its cache identity; a model run at full size does not."""
+    from hub import inference
+
+    names = ("cv2_telea", "glcic.tiny", "context_encoder.tiny", "glcic.faces_128")
+    before = {n: runner.model_identity(n, "fp32", 256) for n in names}
+    native = runner.model_identity("glcic.faces_128", "fp32", 128)
+    monkeypatch.setattr(inference, "RESAMPLING", "changed")
+    after = {n: runner.model_identity(n, "fp32", 256) for n in before}
+    assert after["cv2_telea"] == before["cv2_telea"]  # runs at up to 2048 px
+    assert after["glcic.tiny"] == before["glcic.tiny"]  # runs at up to 1024 px
+    assert after["context_encoder.tiny"] != before["context_encoder.tiny"]  # fixed 32 px
+    assert after["glcic.faces_128"] != before["glcic.faces_128"]  # up to 128 px
+    assert runner.model_identity("glcic.faces_128", "fp32", 128) == native  # at 128 px it never resizes
+
+
 def test_truncated_store_is_reported_and_kept(tmp_path, dataset):
     assert run(tmp_path, dataset, ["cv2_ns"]) == 0
     store = tmp_path / "res" / "toy.jsonl"

@@ -141,9 +141,10 @@ def test_classical_fill_is_plausible(photo):
         assert err < 12, (model, err)
 
 
-def test_network_input_hole_is_empty_after_resize():
-    """After a resize strategy the network must see exactly zeros in the (resized) hole, as in
-    training: no half-averaged border pixels."""
+def test_network_input_after_resize_has_empty_hole_and_no_leak():
+    """After a resize strategy the network sees exactly zeros in the (resized) hole, as in
+    training; known pixels carry only known values (the hole's content never leaks in); a
+    thin stroke does not widen into a hole at the model's size."""
     inp = get("context_encoder.tiny")  # fixed 32x32: a 300x300 photo is resized
     seen = {}
     original = inp._predict
@@ -154,15 +155,20 @@ def test_network_input_hole_is_empty_after_resize():
 
     inp._predict = spy
     try:
-        img = torch.rand(1, 3, 300, 300) * 0.5 + 0.5
         mask = torch.zeros(1, 1, 300, 300)
         mask[..., 101:103, :] = 1  # a thin stroke, not aligned with the resize grid
-        inp.run(img, mask, strategy="resize")
+        mask[..., 180:260, 40:120] = 1  # a thick hole, several model pixels wide
+        img = torch.where(mask.bool().expand(1, 3, 300, 300), torch.tensor(1.0), torch.tensor(0.25))
+        res = inp.run(img, mask, strategy="resize")
     finally:
         inp._predict = original
     hole = seen["mask"].expand_as(seen["image"]) > 0.5
     assert hole.any() and float(seen["image"][hole].abs().max()) == 0.0
-    assert float(seen["image"][~hole].min()) > 0.4  # known pixels untouched by the hole
+    assert torch.allclose(seen["image"][~hole], torch.tensor(0.25))  # no hole value mixed in
+    rows = seen["mask"][0, 0].amax(dim=1)
+    assert float(rows[:16].max()) == 0.0  # the 2-px stroke at row 101 of 300 is no hole at 32 px
+    # its pixels take the mean of the known pixels around them
+    assert torch.allclose(res.image[..., 101:103, 150], torch.tensor(0.25), atol=1e-5)
 
 
 def test_prefill_reaches_the_network_hole_only():

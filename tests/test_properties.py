@@ -46,6 +46,36 @@ def test_resized_mask_covers_the_hole(h, w, th, tw, seed):
         assert bool((back >= m).all())
 
 
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(2, 200), w=st.integers(2, 200), th=st.integers(1, 120), tw=st.integers(1, 120),
+       density=st.floats(0.0, 1.0), seed=st.integers(0, 1000))
+def test_downscale_keeps_known_pixels_and_hides_the_hole(h, w, th, tw, density, seed):
+    """A pixel is hole at the small size only if all pixels under it are hole; known pixels hold
+    the mean of known pixels only: whatever the hole holds, the result does not change."""
+    th, tw = min(th, h), min(tw, w)
+    g = torch.Generator().manual_seed(seed)
+    img = torch.rand(1, 3, h, w, generator=g)
+    m = (torch.rand(1, 1, h, w, generator=g) < density).float()
+    small, sm = ops.downscale_known(img, m, (th, tw))
+    other, sm2 = ops.downscale_known(torch.where(m.bool().expand_as(img), 1 - img, img), m, (th, tw))
+    assert torch.equal(sm, sm2) and torch.allclose(small, other, atol=1e-6)
+    assert not bool(small[sm.bool().expand_as(small)].any())
+    assert float(small.min()) >= 0 and float(small.max()) <= 1
+    # a small pixel is hole exactly when the conservative resize of the known area finds no known pixel
+    assert torch.equal(sm, ops.resize_mask(1 - m, (th, tw)) == 0)
+
+
+def test_downscale_of_a_thin_stroke():
+    img = torch.full((1, 3, 8, 8), 0.5)
+    m = torch.zeros(1, 1, 8, 8)
+    m[..., 3, :] = 1          # one row: every 2x2 block under it keeps a known row
+    m[..., 6:8, 0:2] = 1      # one full 2x2 block
+    img[m.bool().expand_as(img)] = 1.0
+    small, sm = ops.downscale_known(img, m, (4, 4))
+    assert sm[0, 0].tolist() == [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [1, 0, 0, 0]]
+    assert torch.allclose(small[..., :3, :], torch.tensor(0.5)) and float(small[..., 3, 0].max()) == 0.0
+
+
 @settings(max_examples=25, deadline=None)
 @given(h=st.integers(1, 64), w=st.integers(1, 64), seed=st.integers(0, 10_000))
 def test_uint8_api_roundtrip(h, w, seed):
