@@ -80,6 +80,17 @@ def test_run_resume_and_changed_checkpoint(tmp_path, dataset, learned_pair, monk
     added = new_rows[3 * n_tasks:]
     assert len(added) == n_tasks and {r["model"] for r in added} == {name_a}
 
+    # --prune drops the rows of a's old checkpoint, keeps the leaderboard as it was
+    board = (tmp_path / "lb" / "toy.csv").read_text()
+    assert run(tmp_path, dataset, models, "--prune") == 0
+    kept = read_rows(tmp_path / "res" / "toy.jsonl")
+    assert len(kept) == 3 * n_tasks and {r["checkpoint_sha256"] for r in kept if r["model"] == name_a} == {sha256_file(path)}
+    assert (tmp_path / "lb" / "toy.csv").read_text() == board
+    # a pruned run with only one model leaves the other models' rows alone
+    assert run(tmp_path, dataset, [name_a], "--prune") == 0
+    assert len(read_rows(tmp_path / "res" / "toy.jsonl")) == 3 * n_tasks
+    assert run(tmp_path, dataset, models, "--prune", "--shard", "0/2") == 2
+
 
 def test_resampling_change_recomputes_only_models_that_resize(monkeypatch):
     """A model run below the evaluation size depends on how windows are resampled, so that

@@ -143,6 +143,19 @@ def model_identity(name: str, precision: str, size: int) -> Tuple[str, str]:
     return cfg.sha256 or "none", hashlib.sha256(blob).hexdigest()[:16]
 
 
+def task_keys(tasks: List[Task], models: Sequence[str], size: int, precision: str,
+              shard: Tuple[int, int] = (0, 1)) -> List[Tuple[str, Dict, Task]]:
+    """(model, key fields of its row, task) for every model x task of this run (this shard)."""
+    out = []
+    for name in models:
+        ck, ch = model_identity(name, precision, size)
+        for idx, t in enumerate(tasks):
+            if idx % shard[1] == shard[0]:
+                out.append((name, {"model": name, "checkpoint_sha256": ck, "config_hash": ch, "image_sha256": t.image_sha256,
+                                   "mask_id": t.mask_id, "metric_version": f"{PIXEL_VERSION}", "eval_size": size}, t))
+    return out
+
+
 def run_dataset(dataset: str, tasks: List[Task], models: Sequence[str], store: ResultsStore, size: int,
                 precision: str = "fp32", shard: Tuple[int, int] = (0, 1), lpips_metric=None, quiet: bool = False) -> Dict[str, str]:
     """Compute every missing row. Returns {model: note} for models that could not run."""
@@ -155,16 +168,7 @@ def run_dataset(dataset: str, tasks: List[Task], models: Sequence[str], store: R
 
     done = store.load()
     notes: Dict[str, str] = {}
-    todo = []
-    for name in models:
-        ck, ch = model_identity(name, precision, size)
-        for idx, t in enumerate(tasks):
-            if idx % shard[1] != shard[0]:
-                continue
-            key = {"model": name, "checkpoint_sha256": ck, "config_hash": ch, "image_sha256": t.image_sha256,
-                   "mask_id": t.mask_id, "metric_version": f"{PIXEL_VERSION}", "eval_size": size}
-            if row_key(key) not in done:
-                todo.append((name, key, t))
+    todo = [(name, key, t) for name, key, t in task_keys(tasks, models, size, precision, shard) if row_key(key) not in done]
     bar = tqdm(total=len(todo), desc=f"benchmark {dataset}", unit="img", disable=quiet, dynamic_ncols=True)
     cache: Dict[str, np.ndarray] = {}
     current, inp = None, None
@@ -272,6 +276,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--shard", default="", help="i/n: run only the i-th of n slices (merge with --merge)")
     p.add_argument("--merge", action="store_true", help="fold shard stores into the main store, then aggregate")
     p.add_argument("--repair", action="store_true", help="keep the whole rows of a truncated store (original kept as .damaged)")
+    p.add_argument("--prune", action="store_true",
+                   help="afterwards drop the stored rows of this run's models that it does not read "
+                        "(replaced checkpoints, changed configs, other tasks); other models' rows stay")
     p.add_argument("--no-aggregate", action="store_true")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
@@ -301,6 +308,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             print("error: --shard i/n needs 0 <= i < n", file=sys.stderr)
             return 2
         shard = (i, n)
+        if a.prune:
+            print("error: --prune needs the whole store; run it without --shard (after --merge)", file=sys.stderr)
+            return 2
     models = list(opt("models", None) or default_models())
     from ..registry import UnknownModelError, get_config
 
@@ -345,6 +355,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                 rows = aggregate(ds, tasks, models, store, size, precision, notes)
                 write_csv(rows, out_dir / f"{ds}.csv")
                 print(f"{ds}: wrote {len(rows)} leaderboard rows to {out_dir / (ds + '.csv')}", file=sys.stderr)
+            if a.prune and not a.shard:
+                keep = {row_key(key) for _, key, _ in task_keys(tasks, models, size, precision)}
+                keep |= {k for k, r in store.load().items() if r["model"] not in set(models)}
+                kept, dropped = store.prune(keep)
+                print(f"{ds}: pruned the store: kept {kept} rows, dropped {dropped}", file=sys.stderr)
         except StoreError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 3

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Set, Tuple
 
 
 class StoreError(RuntimeError):
@@ -97,9 +97,8 @@ class ResultsStore:
         finally:
             os.close(fd)
 
-    def merge_shards(self) -> int:
-        """Fold shard files into the main file (idempotent); returns the row count."""
-        rows = self.load()
+    def _rewrite(self, rows: Dict[str, Dict]) -> int:
+        """Replace the main file by `rows` (sorted by key, atomic), then drop the shard files."""
         main = self.directory / f"{self.dataset}.jsonl"
         tmp = main.with_name(f".{main.name}.tmp")
         ordered = sorted(rows.values(), key=row_key)
@@ -108,3 +107,15 @@ class ResultsStore:
         for f in self.directory.glob(f"{self.dataset}.shard-*.jsonl"):
             f.unlink()
         return len(ordered)
+
+    def merge_shards(self) -> int:
+        """Fold shard files into the main file (idempotent); returns the row count."""
+        return self._rewrite(self.load())
+
+    def prune(self, keep: Set[str]) -> Tuple[int, int]:
+        """Keep only the rows whose key is in `keep` (rows of replaced checkpoints, changed
+        configs or dropped models go); shards are folded in. Returns (kept, dropped)."""
+        rows = self.load()
+        kept = {k: r for k, r in rows.items() if k in keep}
+        self._rewrite(kept)
+        return len(kept), len(rows) - len(kept)
