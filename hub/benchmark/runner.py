@@ -356,9 +356,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 write_csv(rows, out_dir / f"{ds}.csv")
                 print(f"{ds}: wrote {len(rows)} leaderboard rows to {out_dir / (ds + '.csv')}", file=sys.stderr)
             if a.prune and not a.shard:
-                keep = {row_key(key) for _, key, _ in task_keys(tasks, models, size, precision)}
-                keep |= {k for k, r in store.load().items() if r["model"] not in set(models)}
-                kept, dropped = store.prune(keep)
+                wanted = {row_key(key) for _, key, _ in task_keys(tasks, models, size, precision)}
+                ran = set(models)
+                kept, dropped = store.prune(lambda k, r: k in wanted or r["model"] not in ran)
                 print(f"{ds}: pruned the store: kept {kept} rows, dropped {dropped}", file=sys.stderr)
         except StoreError as exc:
             print(f"error: {exc}", file=sys.stderr)

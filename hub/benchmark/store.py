@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Dict, List, Set, Tuple
+from typing import Callable, Dict, List, Tuple
 
 
 class StoreError(RuntimeError):
@@ -112,10 +112,10 @@ class ResultsStore:
         """Fold shard files into the main file (idempotent); returns the row count."""
         return self._rewrite(self.load())
 
-    def prune(self, keep: Set[str]) -> Tuple[int, int]:
-        """Keep only the rows whose key is in `keep` (rows of replaced checkpoints, changed
-        configs or dropped models go); shards are folded in. Returns (kept, dropped)."""
+    def prune(self, keep: Callable[[str, Dict], bool]) -> Tuple[int, int]:
+        """Keep only the rows for which keep(key, row) holds; shards are folded in.
+        Returns (kept, dropped)."""
         rows = self.load()
-        kept = {k: r for k, r in rows.items() if k in keep}
+        kept = {k: r for k, r in rows.items() if keep(k, r)}
         self._rewrite(kept)
         return len(kept), len(rows) - len(kept)
