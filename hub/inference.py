@@ -27,6 +27,13 @@ STRATEGIES = ("auto", "original", "resize", "crop")
 RESAMPLING = "downscale_known/1"
 
 
+def resamples_at(config: ModelConfig, side: int) -> bool:
+    """Whether the "auto" strategy runs this model at another size than a side x side photo
+    (so its output depends on RESAMPLING): fixed-size models off their size, others above
+    their largest side (the rule of `Inpainter.choose_strategy`)."""
+    return (config.fixed_size and side != config.native_size) or side > config.max_side
+
+
 @dataclass
 class InpaintResult:
     """Output of `Inpainter.run`.

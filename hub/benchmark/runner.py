@@ -135,10 +135,10 @@ def model_identity(name: str, precision: str, size: int) -> Tuple[str, str]:
     ident = {k: getattr(cfg, k) for k in ("family", "arch", "native_size", "fixed_size", "max_side", "input_range", "pad_mod", "prefill")}
     ident["precision"] = precision
     ident["strategy"] = "auto"
-    if (cfg.fixed_size and size != cfg.native_size) or size > cfg.max_side:
-        from ..inference import RESAMPLING
+    from .. import inference
 
-        ident["resampling"] = RESAMPLING
+    if inference.resamples_at(cfg, size):
+        ident["resampling"] = inference.RESAMPLING
     blob = json.dumps(ident, sort_keys=True, default=list).encode()
     return cfg.sha256 or "none", hashlib.sha256(blob).hexdigest()[:16]
 

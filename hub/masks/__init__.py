@@ -273,4 +273,7 @@ def training_mask(h: int, w: int, rng: np.random.Generator, kinds: Iterable[str]
     kinds = list(kinds)
     kind = kinds[int(rng.integers(0, len(kinds)))]
     seed = int(rng.integers(0, 2**62))
-    return _TRAINING_MASKS[check_training_kinds([kind])[0]](h, w, rng, seed)
+    draw = _TRAINING_MASKS.get(kind)
+    if draw is None:
+        check_training_kinds([kind])  # raises the error that names the known kinds
+    return draw(h, w, rng, seed)
